@@ -1,0 +1,220 @@
+"""Names for every Azure resource the program creates.
+
+Names follow the Cloud Adoption Framework abbreviations (CAF: "Abbreviation recommendations for
+Azure resources") in the shape ``<abbr>-<workload>-<environment>-<region>`` and the limits of
+"Naming rules and restrictions for Azure resources". Resources whose names must be unique across
+all of Azure (Key Vault, Container Registry, API Management) get a short suffix derived from the
+subscription id and the stack's identity: stable run after run, different across subscriptions.
+"""
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+
+# Short region codes (CAF style). An unknown region still gets a short deterministic code.
+REGION_CODES: dict[str, str] = {
+    "australiaeast": "aue",
+    "brazilsouth": "brs",
+    "canadacentral": "cac",
+    "centralindia": "inc",
+    "centralus": "cus",
+    "eastasia": "ea",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "francecentral": "frc",
+    "germanywestcentral": "gwc",
+    "italynorth": "itn",
+    "japaneast": "jpe",
+    "koreacentral": "krc",
+    "northeurope": "neu",
+    "norwayeast": "noe",
+    "polandcentral": "plc",
+    "southcentralus": "scus",
+    "southeastasia": "sea",
+    "spaincentral": "spc",
+    "swedencentral": "sdc",
+    "switzerlandnorth": "szn",
+    "uaenorth": "uan",
+    "uksouth": "uks",
+    "westeurope": "weu",
+    "westus": "wus",
+    "westus2": "wus2",
+    "westus3": "wus3",
+}
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """Azure's rule for one resource type's name."""
+
+    min_length: int
+    max_length: int
+    pattern: str  # full-match regex on allowed characters and start/end
+    globally_unique: bool = False
+
+    def check(self, name: str) -> bool:
+        return self.min_length <= len(name) <= self.max_length and re.fullmatch(self.pattern, name) is not None
+
+
+_ALNUM_HYPHEN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+
+# Naming rules and restrictions for Azure resources (learn.microsoft.com), per resource type.
+RULES: dict[str, NameRule] = {
+    "resource_group": NameRule(1, 90, r"[-\w.()]*[-\w()]"),
+    "aks": NameRule(1, 63, r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?"),
+    "aks_dns_prefix": NameRule(1, 54, _ALNUM_HYPHEN),
+    "node_resource_group": NameRule(1, 80, r"[-\w.()]*[-\w()]"),
+    "agent_pool": NameRule(1, 12, r"[a-z][a-z0-9]*"),
+    "container_registry": NameRule(5, 50, r"[a-zA-Z0-9]+", globally_unique=True),
+    # Key Vault: letters, digits and single hyphens; starts with a letter, ends with a letter or digit.
+    "key_vault": NameRule(3, 24, r"[a-zA-Z](?:-?[a-zA-Z0-9])*", globally_unique=True),
+    "log_analytics": NameRule(4, 63, _ALNUM_HYPHEN),
+    "application_insights": NameRule(1, 255, r"[^%&\\?/]+"),
+    "monitor_workspace": NameRule(4, 44, _ALNUM_HYPHEN),
+    "data_collection_endpoint": NameRule(3, 44, _ALNUM_HYPHEN),
+    "data_collection_rule": NameRule(1, 64, r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?"),
+    "prometheus_rule_group": NameRule(1, 260, r"[^<>*%{}&:\\?+/#|\s]+"),
+    "action_group": NameRule(1, 260, r"[^%&\\?/]+"),
+    "action_group_short": NameRule(1, 12, r"[a-zA-Z0-9-]+"),
+    "grafana": NameRule(2, 23, r"[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"),
+    "api_management": NameRule(1, 50, r"[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?", globally_unique=True),
+    "managed_identity": NameRule(3, 128, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),
+    "federated_credential": NameRule(3, 120, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),
+    "diagnostic_setting": NameRule(1, 260, r"[^*<>%:&\\?+/]+"),
+}
+
+
+def region_code(location: str) -> str:
+    """Short code for an Azure region, e.g. ``westeurope`` -> ``weu``."""
+    key = location.lower().replace(" ", "")
+    if key in REGION_CODES:
+        return REGION_CODES[key]
+    return re.sub(r"[^a-z0-9]", "", key)[:3] + hashlib.sha256(key.encode()).hexdigest()[:2]
+
+
+def _slug(text: str) -> str:
+    """Lower-case letters and digits with single hyphens."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "", text.lower())).strip("-")
+
+
+def _fit(name: str, rule: NameRule) -> str:
+    """Cut a name to the rule's length without leaving a hyphen at the end."""
+    return name[: rule.max_length].rstrip("-_.")
+
+
+def deterministic_guid(*parts: str) -> str:
+    """A GUID that is the same for the same parts, run after run (role assignment names)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(p.lower() for p in parts)))
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Every Azure name one stack uses, derived from its identity alone.
+
+    ``subscription_id`` seeds the suffix of globally unique names, so two organisations deploying
+    the same stack configuration do not collide, while one stack keeps its names forever.
+    """
+
+    workload: str
+    environment: str
+    location: str
+    subscription_id: str
+
+    @property
+    def _base(self) -> str:
+        return f"{_slug(self.workload)}-{_slug(self.environment)}-{region_code(self.location)}"
+
+    @property
+    def suffix(self) -> str:
+        seed = f"{self.subscription_id}/{self.workload}/{self.environment}/{self.location}".lower()
+        return hashlib.sha256(seed.encode()).hexdigest()[:5]
+
+    def _regional(self, abbr: str, rule: str, extra: str = "") -> str:
+        parts = [abbr, self._base] + ([_slug(extra)] if extra else [])
+        return _fit("-".join(p for p in parts if p), RULES[rule])
+
+    def _unique(self, abbr: str, rule: str, separator: str = "-") -> str:
+        """A globally unique name: the base is shortened, never the suffix."""
+        max_length = RULES[rule].max_length
+        tail = f"{separator}{self.suffix}"
+        head = f"{abbr}{separator}{self._base}"
+        if not separator:
+            head = head.replace("-", "")
+        return head[: max_length - len(tail)].rstrip("-") + tail
+
+    # --- resource group and cluster -----------------------------------------------------------
+    @property
+    def resource_group(self) -> str:
+        return self._regional("rg", "resource_group")
+
+    @property
+    def aks(self) -> str:
+        return self._regional("aks", "aks")
+
+    @property
+    def aks_dns_prefix(self) -> str:
+        return self._regional("aks", "aks_dns_prefix")
+
+    @property
+    def node_resource_group(self) -> str:
+        return self._regional("rg", "node_resource_group", "aks-nodes")
+
+    @property
+    def container_registry(self) -> str:
+        return self._unique("cr", "container_registry", separator="")
+
+    def identity(self, purpose: str) -> str:
+        return self._regional("id", "managed_identity", purpose)
+
+    # --- secrets and monitoring -----------------------------------------------------------------
+    @property
+    def key_vault(self) -> str:
+        return self._unique("kv", "key_vault")
+
+    @property
+    def log_analytics(self) -> str:
+        return self._regional("log", "log_analytics")
+
+    @property
+    def application_insights(self) -> str:
+        return self._regional("appi", "application_insights")
+
+    @property
+    def monitor_workspace(self) -> str:
+        return self._regional("amw", "monitor_workspace")
+
+    @property
+    def data_collection_endpoint(self) -> str:
+        return self._regional("dce", "data_collection_endpoint")
+
+    def data_collection_rule(self, purpose: str) -> str:
+        return self._regional("dcr", "data_collection_rule", purpose)
+
+    @property
+    def container_insights_rule(self) -> str:
+        # The portal recognises Container Insights rules by the MSCI- prefix.
+        return _fit(f"MSCI-{region_code(self.location)}-{self.aks}", RULES["data_collection_rule"])
+
+    def prometheus_rule_group(self, purpose: str) -> str:
+        return _fit(f"prg-{_slug(purpose)}-{self.aks}", RULES["prometheus_rule_group"])
+
+    @property
+    def action_group(self) -> str:
+        return self._regional("ag", "action_group")
+
+    @property
+    def action_group_short(self) -> str:
+        return _fit(f"{_slug(self.workload)[:6]}-{_slug(self.environment)}", RULES["action_group_short"])
+
+    @property
+    def grafana(self) -> str:
+        return self._regional("amg", "grafana")
+
+    def diagnostic_setting(self, target: str) -> str:
+        return _fit(f"diag-{_slug(target)}", RULES["diagnostic_setting"])
+
+    # --- API Management -------------------------------------------------------------------------
+    @property
+    def api_management(self) -> str:
+        return self._unique("apim", "api_management")

@@ -1,0 +1,1 @@
+"""Stubs generated from service/protos/helloworld.proto by service/generate_stubs.py."""

@@ -1,0 +1,486 @@
+"""Run the Pulumi program under Pulumi's mock engine and record what the engine would receive.
+
+Used by the offline plan (`tools/offline_plan.py`) and by every program and component test.
+`RecordingMonitor` wraps the SDK's `MockMonitor` so each registration's parent, provider and
+dependencies are seen as well as its inputs; `FakeAzure` answers like Azure would, with
+deterministic provider-computed outputs (ids, principal ids, OIDC issuer, endpoints, ...).
+"""
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+TENANT_ID = "00000000-0000-4000-8000-000000000002"
+DEPLOYER_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+DEPLOYER_CLIENT_ID = "00000000-0000-4000-8000-000000000004"
+FAKE_CA_DATA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nfake-ca\n-----END CERTIFICATE-----\n").decode()
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def fake_guid(*parts: str) -> str:
+    """A deterministic fake GUID for provider-computed ids."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, "/".join(parts)))
+
+
+# azure-native type token -> ARM resource provider/type, for realistic fake ids.
+ARM_TYPES: dict[str, str] = {
+    "resources:ResourceGroup": "",
+    "containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
+    "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/agentPools",
+    "containerservice:MaintenanceConfiguration": "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
+    "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults",
+    "keyvault:Secret": "Microsoft.KeyVault/vaults/secrets",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "managedidentity:FederatedIdentityCredential": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
+    "applicationinsights:Component": "Microsoft.Insights/components",
+    "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
+    "monitor:DataCollectionEndpoint": "Microsoft.Insights/dataCollectionEndpoints",
+    "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
+    "alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
+    "dashboard:Grafana": "Microsoft.Dashboard/grafana",
+    "apimanagement:ApiManagementService": "Microsoft.ApiManagement/service",
+    "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
+    "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
+}
+
+# Input keys that carry a resource's Azure name, per azure-native type (else the logical name).
+_NAME_KEYS = (
+    "resourceName",
+    "resourceGroupName",
+    "vaultName",
+    "secretName",
+    "workspaceName",
+    "azureMonitorWorkspaceName",
+    "dataCollectionEndpointName",
+    "dataCollectionRuleName",
+    "associationName",
+    "actionGroupName",
+    "ruleGroupName",
+    "workspaceName",
+    "registryName",
+    "agentPoolName",
+    "configName",
+    "serviceName",
+    "gatewayId",
+    "apiId",
+    "productId",
+    "sid",
+    "loggerId",
+    "roleAssignmentName",
+    "roleDefinitionId",
+    "name",
+)
+
+
+def _azure_name(resource_type: str, logical: str, inputs: Mapping[str, Any]) -> str:
+    module_type = resource_type.removeprefix("azure-native:")
+    if module_type == "resources:ResourceGroup":
+        return str(inputs.get("resourceGroupName") or logical)
+    for key in _NAME_KEYS:
+        if key == "resourceGroupName" or key == "serviceName" and module_type != "apimanagement:ApiManagementService":
+            continue
+        value = inputs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return logical
+
+
+def _arm_id(resource_type: str, name: str, inputs: Mapping[str, Any]) -> str:
+    module_type = resource_type.removeprefix("azure-native:")
+    if module_type == "resources:ResourceGroup":
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
+    scope = inputs.get("scope")
+    arm_type = ARM_TYPES.get(module_type)
+    if arm_type is None:
+        module, _, type_name = module_type.partition(":")
+        arm_type = f"Microsoft.{module.capitalize()}/{type_name[:1].lower()}{type_name[1:]}s"
+    if isinstance(scope, str) and scope:
+        return f"{scope}/providers/{arm_type}/{name}"
+    group = inputs.get("resourceGroupName") or "rg-unknown"
+    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{arm_type}/{name}"
+
+
+def _identity_block(identity: Any, seed: str) -> Any:
+    """System-assigned identities get a principal id from Azure."""
+    if not isinstance(identity, dict):
+        return identity
+    result = dict(identity)
+    if "SystemAssigned" in str(identity.get("type", "")):
+        result.setdefault("principalId", fake_guid(seed, "principal"))
+        result.setdefault("tenantId", TENANT_ID)
+    return result
+
+
+def _azure_outputs(resource_type: str, name: str, arm_id: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Provider-computed outputs Azure returns for the types this program creates."""
+    module_type = resource_type.removeprefix("azure-native:")
+    location = str(inputs.get("location") or "westeurope")
+    out: dict[str, Any] = {"name": name, "azureApiVersion": "fake"}
+    if "identity" in inputs:
+        out["identity"] = _identity_block(inputs["identity"], arm_id)
+    if module_type == "managedidentity:UserAssignedIdentity":
+        out.update(
+            principalId=fake_guid(arm_id, "principal"),
+            clientId=fake_guid(arm_id, "client"),
+            tenantId=TENANT_ID,
+        )
+    elif module_type == "containerservice:ManagedCluster":
+        addons = dict(inputs.get("addonProfiles") or {})
+        for addon_name, addon in addons.items():
+            if isinstance(addon, dict) and addon.get("enabled"):
+                addons[addon_name] = {
+                    **addon,
+                    "identity": {
+                        "clientId": fake_guid(arm_id, addon_name, "client"),
+                        "objectId": fake_guid(arm_id, addon_name, "object"),
+                        "resourceId": f"{arm_id}/addonIdentities/{addon_name}",
+                    },
+                }
+        out.update(
+            addonProfiles=addons,
+            oidcIssuerProfile={
+                **dict(inputs.get("oidcIssuerProfile") or {}),
+                "issuerURL": f"https://{location}.oic.prod-aks.azure.com/{TENANT_ID}/{fake_guid(arm_id)}/",
+            },
+            identityProfile={
+                "kubeletidentity": {
+                    "clientId": fake_guid(arm_id, "kubelet", "client"),
+                    "objectId": fake_guid(arm_id, "kubelet", "object"),
+                    "resourceId": f"{arm_id}-kubelet",
+                }
+            },
+            fqdn=f"{inputs.get('dnsPrefix', name)}-fake.hcp.{location}.azmk8s.io",
+            nodeResourceGroup=inputs.get("nodeResourceGroup") or f"MC_{name}",
+            currentKubernetesVersion=inputs.get("kubernetesVersion"),
+        )
+    elif module_type == "containerregistry:Registry":
+        out["loginServer"] = f"{name.lower()}.azurecr.io"
+    elif module_type == "keyvault:Vault":
+        props = dict(inputs.get("properties") or {})
+        out["properties"] = {**props, "vaultUri": f"https://{name}.vault.azure.net/"}
+    elif module_type == "keyvault:Secret":
+        vault = inputs.get("vaultName", "vault")
+        out["properties"] = {
+            **{k: v for k, v in dict(inputs.get("properties") or {}).items() if k != "value"},
+            "secretUri": f"https://{vault}.vault.azure.net/secrets/{name}",
+        }
+    elif module_type == "operationalinsights:Workspace":
+        out["customerId"] = fake_guid(arm_id, "customer")
+    elif module_type == "applicationinsights:Component":
+        key = fake_guid(arm_id, "ikey")
+        out.update(
+            instrumentationKey=key,
+            connectionString=f"InstrumentationKey={key};IngestionEndpoint=https://{location}.in.applicationinsights.azure.com/",
+        )
+    elif module_type == "monitor:AzureMonitorWorkspace":
+        out.update(
+            metrics={
+                "prometheusQueryEndpoint": f"https://{name}-fake.{location}.prometheus.monitor.azure.com",
+                "internalId": fake_guid(arm_id),
+            },
+            defaultIngestionSettings={
+                "dataCollectionEndpointResourceId": f"{arm_id}-dce",
+                "dataCollectionRuleResourceId": f"{arm_id}-dcr",
+            },
+        )
+    elif module_type == "monitor:DataCollectionEndpoint":
+        out.update(
+            metricsIngestion={"endpoint": f"https://{name}-fake.{location}-1.metrics.ingest.monitor.azure.com"},
+            configurationAccess={"endpoint": f"https://{name}-fake.{location}-1.handler.control.monitor.azure.com"},
+        )
+    elif module_type == "dashboard:Grafana":
+        out["properties"] = {
+            **dict(inputs.get("properties") or {}),
+            "endpoint": f"https://{name}-fake.{location}.grafana.azure.com",
+        }
+    elif module_type == "apimanagement:ApiManagementService":
+        out.update(
+            gatewayUrl=f"https://{name}.azure-api.net",
+            developerPortalUrl=f"https://{name}.developer.azure-api.net",
+            managementApiUrl=f"https://{name}.management.azure-api.net",
+        )
+    return out
+
+
+def _kubernetes_outputs(inputs: Mapping[str, Any], logical: str) -> dict[str, Any]:
+    metadata = dict(inputs.get("metadata") or {})
+    metadata.setdefault("name", logical)
+    metadata.setdefault("uid", fake_guid("k8s", str(metadata.get("namespace", "")), str(metadata["name"])))
+    return {"metadata": metadata}
+
+
+def _kubernetes_id(inputs: Mapping[str, Any], logical: str) -> str:
+    metadata = inputs.get("metadata") or {}
+    name = metadata.get("name", logical)
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{name}" if namespace else str(name)
+
+
+def fake_kubeconfig(cluster_name: str, server: str, user: str) -> str:
+    """A kubeconfig shaped like the one `listManagedClusterUserCredentials` returns."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": FAKE_CA_DATA}}
+            ],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": user,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "kubelogin",
+                            "args": ["get-token", "--login", "devicecode"],
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+class FakeAzure(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes like Azure, Entra ID and Kubernetes would."""
+
+    def __init__(self) -> None:
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if args.typ.startswith("azure-native:"):
+            name = _azure_name(args.typ, args.name, inputs)
+            arm_id = _arm_id(args.typ, name, inputs)
+            return arm_id, {**inputs, **_azure_outputs(args.typ, name, arm_id, inputs)}
+        if args.typ.startswith("kubernetes:"):
+            if args.typ == "pulumi:providers:kubernetes":
+                return "k8s-provider", inputs
+            return _kubernetes_id(inputs, args.name), {**inputs, **_kubernetes_outputs(inputs, args.name)}
+        if args.typ.startswith("azuread:"):
+            object_id = fake_guid(args.typ, args.name, "object")
+            return object_id, {
+                **inputs,
+                "objectId": object_id,
+                "clientId": fake_guid(args.typ, args.name, "client"),
+                "applicationId": fake_guid(args.typ, args.name, "client"),
+            }
+        if args.typ.startswith("random:"):
+            return args.name, {**inputs, "result": hashlib.sha256(args.name.encode()).hexdigest()[:16]}
+        return f"{args.name}-id", inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        self.invokes.append((args.token, dict(args.args)))
+        token = args.token
+        if token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
+            return {
+                "clientId": DEPLOYER_CLIENT_ID,
+                "objectId": DEPLOYER_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        if token in (
+            "azure-native:containerservice:listManagedClusterUserCredentials",
+            "azure-native:containerservice:listManagedClusterAdminCredentials",
+        ):
+            cluster = str(args.args.get("resourceName", "cluster"))
+            server = f"https://{cluster}-fake.hcp.westeurope.azmk8s.io:443"
+            user = "clusterAdmin" if "Admin" in token else "clusterUser"
+            kubeconfig = fake_kubeconfig(cluster, server, f"{user}_{cluster}")
+            return {"kubeconfigs": [{"name": user, "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+        raise NotImplementedError(
+            f"the offline plan does not answer the invoke {token!r}; add it to tools/mock_engine.py FakeAzure.call"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """Engine-side value -> JSON-able value: secrets masked, integral floats back to ints."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, pulumi.Resource):
+        return "[resource]"
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return value.get("urn")
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def unmasked(value: Any) -> Any:
+    """Like `plain`, but secret values are revealed (for tests that must see what a secret holds)."""
+    if rpc.is_rpc_secret(value):
+        return unmasked(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: unmasked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unmasked(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _provider_urn(reference: str) -> str | None:
+    # A provider reference is "<urn>::<id>".
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    raw_inputs: dict[str, Any] = field(repr=False, default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "custom": self.custom,
+            "parent": self.parent,
+            "provider": self.provider,
+            "dependencies": self.dependencies,
+            "inputs": self.inputs,
+        }
+
+    def secret_inputs(self) -> dict[str, Any]:
+        """The inputs with secret values revealed (tests only)."""
+        return unmasked(self.raw_inputs)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also recording parent, provider and dependencies of each resource."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.raw_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        pulumi_mocks._ensure_event_loop()
+        raw = rpc.deserialize_properties(request.object)
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=_provider_urn(request.provider),
+                dependencies=sorted(set(request.dependencies)),
+                inputs=plain(raw),
+                raw_inputs=raw,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        pulumi_mocks._ensure_event_loop()
+        raw = rpc.deserialize_properties(request.outputs)
+        self.raw_outputs[request.urn] = raw
+        self.outputs[request.urn] = plain(raw)
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class Plan:
+    """What one program run registered, in registration order."""
+
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    raw_outputs: dict[str, Any]
+    invokes: list[tuple[str, dict[str, Any]]]
+
+    def of_type(self, resource_type: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == resource_type]
+
+    def one(self, resource_type: str, name: str | None = None) -> RecordedResource:
+        found = [r for r in self.of_type(resource_type) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(resource_type)]
+            raise AssertionError(f"expected one {resource_type} named {name!r}, found {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def kubernetes_objects(self) -> list[dict[str, Any]]:
+        """Every Kubernetes object the stack creates, as `kubectl apply` would take it."""
+        return [
+            r.inputs for r in self.resources if r.custom and r.type.startswith("kubernetes:") and "kind" in r.inputs
+        ]
+
+
+def _config_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_program(
+    program: Callable[[], Any],
+    config: Mapping[str, Any],
+    *,
+    stack: str,
+    project: str = "aks-grpc",
+    secret_keys: list[str] | None = None,
+) -> Plan:
+    """Run `program` under the mock engine with the given full config keys (`aks-grpc:cluster`, ...)."""
+    mocks = FakeAzure()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config({k: _config_value(v) for k, v in config.items()}, secret_keys or [])
+    # A fresh root Stack per run, so several programs can run in one process (tests).
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def _run() -> None:
+        program()
+        # Under mocks the root stack registered its (empty) outputs before the program ran:
+        # register them again so the exports are recorded like the engine would see them.
+        root = pulumi.runtime.settings.get_root_resource()
+        if root is not None:
+            root._outputs_registered = False  # type: ignore[attr-defined]
+            root._finish()  # type: ignore[attr-defined]
+
+    _run()
+    stack_urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+    return Plan(
+        stack=stack,
+        resources=monitor.recorded,
+        outputs=monitor.outputs.get(stack_urn, {}),
+        raw_outputs=monitor.raw_outputs.get(stack_urn, {}),
+        invokes=mocks.invokes,
+    )
