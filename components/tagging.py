@@ -1,7 +1,8 @@
 """One mechanism puts the stack's tags on every Azure resource that takes tags.
 
 A stack transformation sees every resource the program registers, including the children of
-components, so no component can forget them. Explicit tags on a resource are kept and win.
+components, so no component can forget them. A resource's own tags are kept; on a clash the stack's
+tags win, so `environment`, `project` and `managed-by` always say the truth for governance.
 """
 
 import inspect
@@ -24,7 +25,7 @@ def tags_transformation(tags: Mapping[str, str]) -> pulumi.ResourceTransformatio
             return None
         props = args.props
         own = props.get("tags") if isinstance(props, Mapping) else getattr(props, "tags", None)
-        merged = pulumi.Output.from_input(own or {}).apply(lambda explicit: {**standard, **(explicit or {})})
+        merged = pulumi.Output.from_input(own or {}).apply(lambda explicit: {**(explicit or {}), **standard})
         if isinstance(props, dict):
             props["tags"] = merged
         else:

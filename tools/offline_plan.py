@@ -100,7 +100,11 @@ def resources_json(plan: Plan) -> str:
 
 
 def manifests_yaml(plan: Plan) -> str:
-    return yaml.safe_dump_all(plan.kubernetes_objects(), sort_keys=False, default_flow_style=False)
+    objects = plan.kubernetes_objects()
+    header = f"# Kubernetes objects of stack {plan.stack!r} ({len(objects)}), in registration order.\n"
+    if not objects:
+        return header
+    return header + "---\n" + yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False)
 
 
 def plan_tree(plan: Plan) -> str:
