@@ -64,6 +64,7 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
 
@@ -117,6 +118,8 @@ class IstioSettings(_Model):
 
 
 class ClusterSettings(_Model):
+    """The AKS cluster, its node pools, add-ons, registry and access (`aks-grpc:cluster`)."""
+
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}(\.\d+)?$")] = "1.33"
     """Kubernetes version: a minor (`1.33`, AKS picks the latest patch) or an exact patch."""
     istio: IstioSettings = Field(default_factory=IstioSettings)
@@ -140,6 +143,8 @@ def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 class MonitoringSettings(_Model):
+    """Azure Monitor: logs, managed Prometheus, traces, alerts and Grafana (`aks-grpc:monitoring`)."""
+
     log_retention_days: Annotated[int, Field(ge=30, le=730)] = 30
     """Log Analytics retention (30-730 days)."""
 
@@ -154,6 +159,8 @@ def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 class KeyVaultSettings(_Model):
+    """The stack's Key Vault and the secrets it holds for the workload (`aks-grpc:keyVault`)."""
+
     ip_rules: list[IpRule] = Field(default_factory=list)
     """Addresses allowed through the vault firewall (default action Deny)."""
 
@@ -168,6 +175,8 @@ def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 class ApimSettings(_Model):
+    """API Management fronting the gRPC API through a self-hosted gateway (`aks-grpc:apim`)."""
+
     enabled: bool = True
     sku: str = "Developer"
     publisher_name: str = "aks-grpc platform team"
@@ -184,6 +193,8 @@ def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 class AutoscalingSettings(_Model):
+    """How the workload scales (`aks-grpc:workload.autoscaling`)."""
+
     mode: Literal["cpu", "keda"] = "cpu"
     """`cpu`: HPA on the app container's CPU. `keda`: KEDA on gRPC request rate from managed Prometheus
     (turns on the cluster's KEDA add-on)."""
@@ -193,6 +204,8 @@ class AutoscalingSettings(_Model):
 
 
 class WorkloadSettings(_Model):
+    """The gRPC workload deployed onto the cluster (`aks-grpc:workload`)."""
+
     name: KubernetesName = "greeter"
     """Application name: Kubernetes namespace, ServiceAccount and labels derive from it."""
     namespace: KubernetesName = "grpc-greeter"

@@ -41,10 +41,11 @@ fetch() {
 fetch
 
 if [ "$refresh_seconds" -gt 0 ]; then
-  # Orphaned on purpose: it outlives this step and is killed with the job's other processes.
+  # Orphaned on purpose: it outlives this step and is killed with the job's other processes. Its
+  # output goes to a log file, not the step's pipes, so the step does not wait for it.
   (
     while sleep "$refresh_seconds"; do
-      fetch || echo "::warning::could not refresh the GitHub OIDC token file; retrying in ${refresh_seconds}s" >&2
+      fetch || echo "$(date -u +%FT%TZ) could not refresh the token file; retrying in ${refresh_seconds}s"
     done
-  ) >/dev/null 2>&1 </dev/null &
+  ) >>"${token_file}.log" 2>&1 </dev/null &
 fi
