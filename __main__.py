@@ -3,12 +3,21 @@
 Composition root only: settings -> components -> exports. Everything with logic lives in components/.
 """
 
+from pathlib import Path
+
 import pulumi
 from pulumi_azure_native import authorization, resources
 
+from components.aks import AksCluster, AksClusterArgs
+from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
+from components.backend_tls import BackendCertificate, BackendCertificateArgs
+from components.common import deployer_principal_type
+from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
+from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
 from components.naming import StackNames
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
+from components.workload import GrpcWorkload, GrpcWorkloadArgs
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -27,16 +36,173 @@ resource_group = resources.ResourceGroup(
 
 # Each block below is one component; the order is the data flow of docs/architecture.md.
 # --- observability (components/monitoring.py: Observability) -------------------------------------
+observability = Observability(
+    "monitoring",
+    ObservabilityArgs(
+        settings=settings.monitoring,
+        names=names,
+        resource_group_name=resource_group.name,
+        location=settings.location,
+        subscription_id=client.subscription_id,
+    ),
+)
 
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
+secret_store = SecretStore(
+    "secrets",
+    SecretStoreArgs(
+        settings=settings.key_vault,
+        vault_name=names.key_vault,
+        resource_group_name=resource_group.name,
+        location=settings.location,
+        tenant_id=client.tenant_id,
+        subscription_id=client.subscription_id,
+        deployer_object_id=client.object_id,
+        deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
+        diagnostics=observability.log_analytics_workspace_id,
+        app_insights_connection_string=observability.app_insights_connection_string,
+        secret_values=secret_values_from_config(),
+    ),
+)
+
+# --- backend TLS (components/backend_tls.py: BackendCertificate) ---------------------------------
+# The service's TLS port (for API Management) presents this certificate; the APIM gateway trusts its CA.
+backend_tls = BackendCertificate(
+    "backend-tls",
+    BackendCertificateArgs(
+        vault_name=secret_store.vault_name,
+        resource_group_name=resource_group.name,
+        dns_names=[f"{settings.workload.name}.{settings.workload.namespace}.svc.cluster.local"],
+        depends_on_writers=secret_store.secret_writers_ready,
+    ),
+)
 
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
+cluster = AksCluster(
+    "cluster",
+    AksClusterArgs(
+        settings=settings.cluster,
+        names=names,
+        resource_group_name=resource_group.name,
+        location=settings.location,
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
+        deployer_object_id=client.object_id,
+        deployer_client_id=client.client_id,
+        log_analytics_workspace_id=observability.log_analytics_workspace_id,
+        prometheus_rule_id=observability.prometheus_rule_id,
+        container_insights_rule_id=observability.container_insights_rule_id,
+        data_collection_endpoint_id=observability.data_collection_endpoint_id,
+        diagnostics=observability.log_analytics_workspace_id,
+        keda_enabled=settings.workload.autoscaling.mode == "keda",
+        dapr_enabled=settings.workload.dapr.enabled,
+        dapr_release_train=settings.workload.dapr.release_train,
+        dapr_high_availability=settings.workload.dapr.high_availability,
+    ),
+)
 
 # --- cluster monitoring (components/monitoring.py: ClusterMonitoring) -----------------------------
+cluster_monitoring = ClusterMonitoring(
+    "cluster-monitoring",
+    ClusterMonitoringArgs(
+        cluster_id=cluster.cluster_id,
+        cluster_name=cluster.cluster_name,
+        monitor_workspace_id=observability.monitor_workspace_id,
+        action_group_id=observability.action_group_id,
+        provider=cluster.provider,
+        settings=settings.monitoring,
+        resource_group_name=resource_group.name,
+        location=settings.location,
+        workload_namespaces=[settings.workload.namespace],
+        kubernetes_ready=cluster.kubernetes_ready,
+    ),
+)
 
 # --- workload (components/workload.py: GrpcWorkload, components/identity.py: WorkloadIdentity) ---
+workload = GrpcWorkload(
+    "workload",
+    GrpcWorkloadArgs(
+        settings=settings.workload,
+        provider=cluster.provider,
+        resource_group_name=resource_group.name,
+        location=settings.location,
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        vault_id=secret_store.vault_id,
+        vault_name=secret_store.vault_name,
+        istio_revision=cluster.istio_revision,
+        identity_name=names.identity(settings.workload.name),
+        scaler_identity_name=names.identity(f"{settings.workload.name}-scaler"),
+        monitor_workspace_id=observability.monitor_workspace_id,
+        prometheus_query_endpoint=observability.prometheus_query_endpoint,
+        key_vault_secrets_provider_client_id=cluster.key_vault_secrets_provider_client_id,
+        key_vault_secrets_provider_object_id=cluster.key_vault_secrets_provider_object_id,
+        app_insights_secret_name=secret_store.secret_names["appinsights-connection-string"],
+        tls_secret_name=backend_tls.secret_name,
+        apim_gateway_namespace=settings.apim.gateway.namespace,
+        apim_gateway_service_account=settings.apim.gateway.name,
+        kubernetes_ready=cluster.kubernetes_ready,
+        secrets_ready=[secret_store, backend_tls],
+        dapr_ready=[cluster],
+    ),
+)
+pulumi.export("workloadNamespace", workload.namespace)
+pulumi.export("workloadServiceHost", workload.service_host)
+pulumi.export("workloadIdentityClientId", workload.identity.client_id)
 
 # --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
+# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.
+if settings.apim.enabled:
+    api_gateway = GrpcApiGateway(
+        "api",
+        GrpcApiGatewayArgs(
+            settings=settings.apim,
+            service_name=names.api_management,
+            resource_group_name=resource_group.name,
+            resource_group_id=resource_group.id,
+            location=settings.location,
+            subscription_id=client.subscription_id,
+            tenant_id=client.tenant_id,
+            proto=(Path(__file__).parent / "service/protos/helloworld.proto").read_text(encoding="utf-8"),
+            backend_host=workload.service_host,
+            backend_port=workload.tls_port,
+            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
+            provider=cluster.provider,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            istio_revision=cluster.istio_revision,
+            vault_name=secret_store.vault_name,
+            app_insights_id=observability.app_insights_id,
+            app_insights_instrumentation_key=observability.app_insights_instrumentation_key,
+            kubernetes_ready=cluster.kubernetes_ready,
+            secret_writers_ready=secret_store.secret_writers_ready,
+            diagnostics=observability.log_analytics_workspace_id,
+        ),
+    )
+    pulumi.export("apimGatewayUrl", api_gateway.gateway_url)
+    pulumi.export("apimSelfHostedGatewayName", api_gateway.gateway_name)
+    pulumi.export("apimGatewayServiceHost", api_gateway.gateway_service_host)
+    pulumi.export("apimGrpcApiId", api_gateway.api_id)
+    pulumi.export("apimSubscriptionKeySecretName", api_gateway.subscription_key_secret_name)
 
 # --- outputs --------------------------------------------------------------------------------------
 pulumi.export("resourceGroupName", resource_group.name)
+pulumi.export("logAnalyticsWorkspaceId", observability.log_analytics_workspace_id)
+pulumi.export("appInsightsConnectionString", observability.app_insights_connection_string)
+pulumi.export("monitorWorkspaceId", observability.monitor_workspace_id)
+pulumi.export("prometheusQueryEndpoint", observability.prometheus_query_endpoint)
+pulumi.export("dataCollectionEndpointId", observability.data_collection_endpoint_id)
+pulumi.export("prometheusDataCollectionRuleId", observability.prometheus_rule_id)
+pulumi.export("containerInsightsDataCollectionRuleId", observability.container_insights_rule_id)
+pulumi.export("grafanaEndpoint", observability.grafana_endpoint)
+pulumi.export("keyVaultName", secret_store.vault_name)
+pulumi.export("keyVaultUri", secret_store.vault_uri)
+pulumi.export("keyVaultTenantId", secret_store.tenant_id)
+pulumi.export("keyVaultSecretNames", secret_store.secret_names)
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterId", cluster.cluster_id)
+pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
+pulumi.export("kubeletIdentityObjectId", cluster.kubelet_identity_object_id)
+pulumi.export("keyVaultSecretsProviderClientId", cluster.key_vault_secrets_provider_client_id)
+pulumi.export("nodeResourceGroup", cluster.node_resource_group)
+pulumi.export("registryLoginServer", cluster.registry_login_server)

@@ -1,10 +1,12 @@
 """Closed-loop gRPC load generator on loopback, bounded in time.
 
 Measures, in one run and with identical client settings:
-  bare-aio    a grpc.aio server with the same Greeter handler and no interceptors
-  bare-sync   a sync grpc.server (thread pool) with the same handler and no interceptors
-  service     ``python -m service`` with all its interceptors (metrics, logging context, and
-              tracing when --traced is given: spans are recorded and dropped in-process)
+  bare-aio         a grpc.aio server with the same Greeter handler and no interceptors
+  bare-sync        a sync grpc.server (thread pool) with the same handler and no interceptors
+  service          ``python -m service`` as deployed without a connection string: metrics
+                   interceptor on, tracing off
+  service-sampled  the same with tracing on, 10% head sampling (spans dropped in-process)
+  service-traced   the same with every RPC traced (always_on; spans dropped in-process)
 plus server-streaming messages/s against the service.
 
 The server under test is pinned to CPU 0 and the client to the remaining CPUs (Linux
@@ -12,7 +14,7 @@ sched_setaffinity), so "RPS on one core" means one server core. The client sends
 bytes (identity serializers) to keep its own cost low, and reports the server's CPU use so you can
 see whether the server (not the client) was the bottleneck.
 
-    venv/bin/python benchmarks/grpc_load.py --duration 10 --concurrency 64
+    venv/bin/python benchmarks/grpc_load.py            # defaults: about 2 minutes in all
 
 Not a test: nothing here asserts; the figures go to benchmarks/README.md.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -47,12 +50,12 @@ _IDENTITY = {"request_serializer": None, "response_deserializer": None}
 
 # ----------------------------------------------------------------------------- bare servers
 class _AioGreeter(helloworld_pb2_grpc.GreeterServicer):
-    async def SayHello(self, request, context):  # noqa: N802 (gRPC method name)
+    async def SayHello(self, request, context):
         return helloworld_pb2.HelloReply(message=f"Hello, {request.name or 'world'}!")
 
 
 class _SyncGreeter(helloworld_pb2_grpc.GreeterServicer):
-    def SayHello(self, request, context):  # noqa: N802 (gRPC method name)
+    def SayHello(self, request, context):
         return helloworld_pb2.HelloReply(message=f"Hello, {request.name or 'world'}!")
 
 
@@ -91,10 +94,8 @@ def _cpu_seconds(pid: int) -> float:
 
 def _pin(pid: int, cpus: set[int]) -> None:
     if hasattr(os, "sched_setaffinity"):
-        try:
+        with contextlib.suppress(OSError):
             os.sched_setaffinity(pid, cpus)
-        except OSError:
-            pass
 
 
 def _wait_ready(port: int, timeout: float = 30.0) -> None:
@@ -123,6 +124,7 @@ class Result:
     p50_ms: float | None
     p99_ms: float | None
     server_cpu_percent: float
+    client_cpu_percent: float = 0.0
 
 
 async def _unary_load(port: int, concurrency: int, warmup: float, duration: float, channels: int):
@@ -196,10 +198,46 @@ async def _stream_load(port: int, concurrency: int, warmup: float, duration: flo
     return count, errors, elapsed
 
 
+class _FakeContext:
+    def code(self):
+        return None
+
+    def is_active(self):
+        return True
+
+
+def _interceptor_cost_us(calls: int = 50_000) -> float:
+    """Per-call cost of the service's metrics wrapper around a unary handler (no network, no grpc)."""
+    from prometheus_client import CollectorRegistry
+
+    from service.metrics import MetricsInterceptor, ServerMetrics
+
+    handler = grpc.unary_unary_rpc_method_handler(lambda request, context: request)
+    details = type("Details", (), {"method": "/helloworld.Greeter/SayHello", "invocation_metadata": ()})()
+    interceptor = MetricsInterceptor(ServerMetrics(CollectorRegistry()))
+    context = _FakeContext()
+
+    def timed(fn) -> float:
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn(b"", context)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    def wrapped(request, ctx):
+        wrapped_handler = interceptor.intercept_service(lambda _: handler, details)
+        assert wrapped_handler is not None
+        return wrapped_handler.unary_unary(request, ctx)
+
+    return (timed(wrapped) - timed(handler.unary_unary)) / calls * 1e6
+
+
 def _percentile(sorted_values: list[float], q: float) -> float | None:
     if not sorted_values:
         return None
-    index = min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))
+    index = min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))
     return sorted_values[index] * 1000.0
 
 
@@ -224,7 +262,14 @@ def _server_command(target: str, port: int, args: argparse.Namespace) -> tuple[l
     if target == "service-traced":
         # Every RPC sampled and exported to an in-process exporter that drops the spans: the full
         # tracing cost (span creation, context propagation, batch processing) minus the network.
-        env.update(SERVICE_TRACE_EXPORTER="discard", OTEL_TRACES_SAMPLER="always_on")
+        env.update(TRACES_EXTRA_EXPORTER="discard", OTEL_TRACES_SAMPLER="always_on")
+    elif target == "service-sampled":
+        # Tracing on with 10% head sampling: the cost an operator pays with a sampler configured.
+        env.update(
+            TRACES_EXTRA_EXPORTER="discard",
+            OTEL_TRACES_SAMPLER="parentbased_traceidratio",
+            OTEL_TRACES_SAMPLER_ARG="0.1",
+        )
     return [sys.executable, "-m", "service"], env
 
 
@@ -240,27 +285,53 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
     results = []
     try:
         _wait_ready(port)
-        cpu0 = _cpu_seconds(proc.pid)
+        cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
         t0 = time.perf_counter()
         count, errors, elapsed, lat = asyncio.run(
             _unary_load(port, args.concurrency, args.warmup, args.duration, args.channels)
         )
-        cpu = (_cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0) * 100
+        wall = time.perf_counter() - t0
+        cpu = (_cpu_seconds(proc.pid) - cpu0) / wall * 100
+        client_cpu = (time.process_time() - client0) / wall * 100
         lat.sort()
         results.append(
-            Result(target, "unary", args.concurrency, round(elapsed, 2), count, errors,
-                   round(count / elapsed, 1), _percentile(lat, 0.50), _percentile(lat, 0.99), round(cpu))
+            Result(
+                target,
+                "unary",
+                args.concurrency,
+                round(elapsed, 2),
+                count,
+                errors,
+                round(count / elapsed, 1),
+                _percentile(lat, 0.50),
+                _percentile(lat, 0.99),
+                round(cpu),
+                round(client_cpu),
+            )
         )
-        if target.startswith("service") and args.stream_duration > 0:
-            cpu0 = _cpu_seconds(proc.pid)
+        if target == "service" and args.stream_duration > 0:
+            cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
             t0 = time.perf_counter()
             count, errors, elapsed = asyncio.run(
                 _stream_load(port, args.stream_concurrency, args.warmup, args.stream_duration)
             )
-            cpu = (_cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0) * 100
+            wall = time.perf_counter() - t0
+            cpu = (_cpu_seconds(proc.pid) - cpu0) / wall * 100
+            client_cpu = (time.process_time() - client0) / wall * 100
             results.append(
-                Result(target, "server-stream msgs", args.stream_concurrency, round(elapsed, 2), count,
-                       errors, round(count / elapsed, 1), None, None, round(cpu))
+                Result(
+                    target,
+                    "server-stream msgs",
+                    args.stream_concurrency,
+                    round(elapsed, 2),
+                    count,
+                    errors,
+                    round(count / elapsed, 1),
+                    None,
+                    None,
+                    round(cpu),
+                    round(client_cpu),
+                )
             )
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -275,16 +346,20 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Closed-loop gRPC load generator (loopback).")
-    parser.add_argument("--targets", default="bare-aio,bare-sync,service,service-traced",
-                        help="comma-separated: bare-aio, bare-sync, service, service-traced")
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per target (max 60)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each run")
+    parser.add_argument(
+        "--targets",
+        default="bare-aio,bare-sync,service,service-sampled,service-traced",
+        help="comma-separated: bare-aio, bare-sync, service, service-sampled, service-traced",
+    )
+    parser.add_argument("--duration", type=float, default=4.0, help="measured seconds per target (max 60)")
+    parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each run")
     parser.add_argument("--concurrency", type=int, default=64, help="outstanding unary RPCs")
     parser.add_argument("--channels", type=int, default=4, help="client channels (connections)")
-    parser.add_argument("--stream-duration", type=float, default=5.0, help="0 skips the streaming run")
+    parser.add_argument("--stream-duration", type=float, default=2.0, help="0 skips the streaming run")
     parser.add_argument("--stream-concurrency", type=int, default=8)
     parser.add_argument("--stream-messages", type=int, default=100, help="messages per stream")
-    parser.add_argument("--sync-workers", type=int, default=16)
+    parser.add_argument("--sync-workers", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="repeat all targets, interleaved (1-5)")
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
     parser.add_argument("--serve", choices=["bare-aio", "bare-sync"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -302,25 +377,70 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be between 0 and {MAX_DURATION_SECONDS:g}")
     if args.duration <= 0:
         parser.error("--duration must be > 0")
+    if not 1 <= args.rounds <= 5:
+        parser.error("--rounds must be between 1 and 5")
 
-    print(f"# python {sys.version.split()[0]}, grpcio {grpc.__version__}, cpus {os.cpu_count()}, "
-          f"concurrency {args.concurrency}, channels {args.channels}, duration {args.duration}s",
-          flush=True)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    print(
+        f"# python {sys.version.split()[0]}, grpcio {grpc.__version__}, cpus {os.cpu_count()}, "
+        f"concurrency {args.concurrency}, channels {args.channels}, duration {args.duration}s, "
+        f"rounds {args.rounds} (targets interleaved), load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     all_results: list[Result] = []
-    for target in [t.strip() for t in args.targets.split(",") if t.strip()]:
-        for r in run_target(target, args):
-            all_results.append(r)
-            if args.json:
-                print(json.dumps(asdict(r)), flush=True)
-            else:
-                lat = "" if r.p50_ms is None else f"  p50 {r.p50_ms:.2f} ms  p99 {r.p99_ms:.2f} ms"
-                print(f"{r.target:15} {r.kind:19} {r.per_second:9.1f}/s{lat}  errors {r.errors}  "
-                      f"server cpu {r.server_cpu_percent}%", flush=True)
-    unary = {r.target: r.per_second for r in all_results if r.kind == "unary"}
-    for target in ("service", "service-traced"):
-        if target in unary and "bare-aio" in unary and unary["bare-aio"]:
-            print(f"# {target} / bare-aio = {unary[target] / unary['bare-aio'] * 100:.1f}%")
-    _ = statistics  # keep import for ad-hoc use
+    numbered: list[tuple[int, Result]] = []
+    for round_no in range(1, args.rounds + 1):
+        for target in targets:
+            for r in run_target(target, args):
+                all_results.append(r)
+                numbered.append((round_no, r))
+                if args.json:
+                    print(json.dumps({"round": round_no, **asdict(r)}), flush=True)
+                else:
+                    lat = "" if r.p50_ms is None else f"  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms"
+                    print(
+                        f"round {round_no}  {r.target:15} {r.kind:19} {r.per_second:9.1f}/s{lat}  "
+                        f"errors {r.errors}  server cpu {r.server_cpu_percent}%  "
+                        f"client cpu {r.client_cpu_percent}%",
+                        flush=True,
+                    )
+    print(
+        f"# median over rounds (load average now {os.getloadavg()[0]:.2f}; "
+        "other work on this machine skews every figure)"
+    )
+    medians: dict[tuple[str, str], float] = {}
+    for target in targets:
+        for kind in ("unary", "server-stream msgs"):
+            runs = [r for r in all_results if r.target == target and r.kind == kind]
+            if not runs:
+                continue
+            medians[(target, kind)] = statistics.median(r.per_second for r in runs)
+            line = f"{target:15} {kind:19} {medians[(target, kind)]:9.1f}/s"
+            if kind == "unary":
+                line += (
+                    f"  p50 {statistics.median(r.p50_ms or 0 for r in runs):6.2f} ms"
+                    f"  p99 {statistics.median(r.p99_ms or 0 for r in runs):6.2f} ms"
+                )
+            print(line)
+    unary_by_round = {(n, r.target): r.per_second for n, r in numbered if r.kind == "unary"}
+    print("# unary throughput relative to the bare servers: median of the per-round ratios [min-max]")
+    for target in ("service", "service-sampled", "service-traced"):
+        for bare in ("bare-sync", "bare-aio"):
+            ratios = [
+                unary_by_round[(n, target)] / unary_by_round[(n, bare)] * 100
+                for n in range(1, args.rounds + 1)
+                if unary_by_round.get((n, target)) and unary_by_round.get((n, bare))
+            ]
+            if ratios:
+                print(
+                    f"# {target:15} / {bare:9} = {statistics.median(ratios):5.1f}%  "
+                    f"[{min(ratios):.1f}-{max(ratios):.1f}]"
+                )
+    if "service" in targets:
+        print(
+            f"# metrics interceptor, in-process: {_interceptor_cost_us():.1f} us per unary call "
+            "on top of the handler"
+        )
     return 0
 
 

@@ -34,6 +34,24 @@ AKS_AAD_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 (AKS docs: "Use kubelogin to authenticate").
 """
 
+AKS_AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
+"""Maintenance configuration name AKS reads for cluster auto-upgrades (AKS docs: "Planned maintenance")."""
+
+AKS_NODE_OS_UPGRADE_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
+"""Maintenance configuration name AKS reads for node OS (node image) upgrades."""
+
+ADDON_KEY_VAULT_SECRETS_PROVIDER = "azureKeyvaultSecretsProvider"
+"""Add-on profile key of the Key Vault Secrets Store CSI driver (config values are strings)."""
+
+ADDON_AZURE_POLICY = "azurepolicy"
+"""Add-on profile key of Azure Policy for Kubernetes (Gatekeeper)."""
+
+ADDON_MONITORING = "omsagent"
+"""Add-on profile key of Container Insights (config: logAnalyticsWorkspaceResourceID, useAADAuth)."""
+
+CONTAINER_INSIGHTS_ASSOCIATION = "ContainerInsightsExtension"
+"""Name of the association binding the MSCI- DCR to a cluster (Container Insights onboarding templates)."""
+
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
 """Audience of every federated identity credential used by workload identity."""
 
@@ -45,10 +63,44 @@ PROMETHEUS_DESTINATION = "MonitoringAccount1"
 """Destination name of the Azure Monitor workspace inside the Prometheus DCR."""
 
 PROMETHEUS_EXTENSION = "prometheusForwarder"
-"""Data source name that the AKS metrics add-on looks for in its DCR."""
+"""The DCR data source kind (`dataSources.prometheusForwarder`) the AKS metrics add-on sends through."""
+
+PROMETHEUS_DATA_SOURCE = "PrometheusDataSource"
+"""Name of the `prometheusForwarder` data source in Azure's own Prometheus DCRs
+(Azure/prometheus-collector AddonArmTemplate)."""
 
 CONFIGURATION_ACCESS_ENDPOINT = "configurationAccessEndpoint"
 """The exact name AKS requires for the DCE association (association of a DCE, not a DCR)."""
 
-CONTAINER_INSIGHTS_STREAMS = ("Microsoft-ContainerLogV2", "Microsoft-KubeEvents", "Microsoft-KubePodInventory")
+CONTAINER_INSIGHTS_STREAMS = (
+    "Microsoft-ContainerLogV2",
+    "Microsoft-KubeEvents",
+    "Microsoft-KubePodInventory",
+)
 """Container Insights streams kept by default (ContainerLogV2 schema)."""
+
+CONTAINER_INSIGHTS_EXTENSION = "ContainerInsights"
+"""`extensionName` of the Container Insights data source in the `MSCI-` DCR."""
+
+CONTAINER_INSIGHTS_DATA_SOURCE = "ContainerInsightsExtension"
+"""Name of the Container Insights extension data source (what `az aks enable-addons` writes)."""
+
+CONTAINER_INSIGHTS_DESTINATION = "ciworkspace"
+"""Name of the Log Analytics destination inside the `MSCI-` DCR; data flows refer to it."""
+
+# --- Key Vault ------------------------------------------------------------------------------------
+KEY_VAULT_PRIVATE_DNS_ZONE = "privatelink.vaultcore.azure.net"
+"""Private DNS zone of Key Vault private endpoints (Azure docs: "Azure Private Endpoint DNS configuration")."""
+
+KEY_VAULT_PRIVATE_LINK_GROUP = "vault"
+"""Private link sub-resource (group id) of a Key Vault."""
+
+# --- API Management self-hosted gateway (Entra workload identity) --------------------------------
+# includes/api-management-gateway-role-assignments.md (MicrosoftDocs/azure-docs): the two custom roles.
+APIM_ACCESS_VALIDATOR_ACTION = "Microsoft.Authorization/*/read"
+"""Action of "API Management Configuration API Access Validator Service Role": lets the instance's
+system-assigned identity read RBAC to authorise gateways calling the configuration API."""
+
+APIM_GATEWAY_CONFIGURATION_READ_ACTION = "Microsoft.ApiManagement/service/gateways/getConfiguration/action"
+"""Data action of "API Management Gateway Configuration Reader Role": read a self-hosted gateway's
+configuration."""

@@ -4,7 +4,8 @@
 the three helpers below, so a reader who learned one component knows how to wire the others.
 """
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -24,6 +25,23 @@ class RoleAssignmentArgs:
     principal_type: str = "ServicePrincipal"
     """`ServicePrincipal`, `User` or `Group`: saves Azure a directory lookup and avoids replication races."""
     description: str = ""
+
+
+def deployer_principal_type(configured: str = "auto", environ: Mapping[str, str] = os.environ) -> str:
+    """The principal type of whoever runs the program, for the role assignments it gives itself.
+
+    Azure rejects an assignment whose principal type is wrong, and every component must agree, so this
+    is the only place that decides: a configured `User`/`ServicePrincipal` wins, then the environment
+    variable `AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE`; otherwise the azure-native provider runs as a service
+    principal (or managed identity) exactly when `ARM_CLIENT_ID` is set (CI), and as the Azure CLI's
+    signed-in user when it is not.
+    """
+    if configured != "auto":
+        return configured
+    explicit = environ.get("AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE", "")
+    if explicit:
+        return explicit
+    return "ServicePrincipal" if environ.get("ARM_CLIENT_ID") else "User"
 
 
 def role_definition_resource_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
@@ -76,7 +94,9 @@ def role_assignments(
 ) -> list[authorization.RoleAssignment]:
     """The `role_assignments` knob: one assignment per entry, named `<name>-ra-<index>`."""
     return [
-        role_assignment(f"{name}-ra-{index}", scope=scope, assignment=a, subscription_id=subscription_id, opts=opts)
+        role_assignment(
+            f"{name}-ra-{index}", scope=scope, assignment=a, subscription_id=subscription_id, opts=opts
+        )
         for index, a in enumerate(assignments)
     ]
 
@@ -86,14 +106,22 @@ def diagnostic_setting(
     *,
     resource_id: pulumi.Input[str],
     workspace_id: pulumi.Input[str],
-    categories: Sequence[str],
+    categories: Sequence[str] = (),
     metrics: bool = True,
+    category_groups: Sequence[str] = (),
     opts: pulumi.ResourceOptions | None = None,
 ) -> monitor.DiagnosticSetting:
     """The `diagnostics` knob: send the named log categories (and metrics) to Log Analytics.
 
-    Resource-specific tables (`Dedicated`) where the service supports them keep queries cheap.
+    `categories` name log categories (`kube-audit-admin`, `AuditEvent`, `GatewayLogs`);
+    `category_groups` name groups (`allLogs`, `audit`) for services that define them. Resource-specific
+    tables (`Dedicated`) where the service supports them keep queries cheap; Azure falls back to
+    `AzureDiagnostics` for services without them.
     """
+    validate_diagnostic_categories(categories, category_groups, metrics)
+    logs = [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in categories] + [
+        monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in category_groups
+    ]
     return monitor.DiagnosticSetting(
         name,
         monitor.DiagnosticSettingArgs(
@@ -101,11 +129,27 @@ def diagnostic_setting(
             resource_uri=resource_id,
             workspace_id=workspace_id,
             log_analytics_destination_type="Dedicated",
-            logs=[monitor.LogSettingsArgs(category=c, enabled=True) for c in categories],
-            metrics=[monitor.MetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else None,
+            logs=logs or None,
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)]
+            if metrics
+            else None,
         ),
         opts=opts,
     )
+
+
+def validate_diagnostic_categories(
+    categories: Sequence[str], category_groups: Sequence[str], metrics: bool
+) -> None:
+    """A diagnostic setting must send something, and each category once (Azure rejects duplicates)."""
+    if isinstance(categories, str) or isinstance(category_groups, str):
+        raise ValueError("diagnostics categories: pass a list of category names, not one string")
+    if not categories and not category_groups and not metrics:
+        raise ValueError("diagnostics: give at least one log category, category group or metrics=True")
+    for field_name, values in (("categories", categories), ("category_groups", category_groups)):
+        duplicates = sorted({v for v in values if list(values).count(v) > 1})
+        if duplicates:
+            raise ValueError(f"diagnostics {field_name}: {', '.join(duplicates)} listed more than once")
 
 
 def management_lock(

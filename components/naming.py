@@ -54,7 +54,9 @@ class NameRule:
     globally_unique: bool = False
 
     def check(self, name: str) -> bool:
-        return self.min_length <= len(name) <= self.max_length and re.fullmatch(self.pattern, name) is not None
+        return (
+            self.min_length <= len(name) <= self.max_length and re.fullmatch(self.pattern, name) is not None
+        )
 
 
 _ALNUM_HYPHEN = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
@@ -66,6 +68,7 @@ RULES: dict[str, NameRule] = {
     "aks_dns_prefix": NameRule(1, 54, _ALNUM_HYPHEN),
     "node_resource_group": NameRule(1, 80, r"[-\w.()]*[-\w()]"),
     "agent_pool": NameRule(1, 12, r"[a-z][a-z0-9]*"),
+    "data_collection_rule_association": NameRule(1, 64, r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?"),
     "container_registry": NameRule(5, 50, r"[a-zA-Z0-9]+", globally_unique=True),
     # Key Vault: letters, digits and single hyphens; starts with a letter, ends with a letter or digit.
     "key_vault": NameRule(3, 24, r"[a-zA-Z](?:-?[a-zA-Z0-9])*", globally_unique=True),
@@ -159,6 +162,22 @@ class StackNames:
     @property
     def node_resource_group(self) -> str:
         return self._regional("rg", "node_resource_group", "aks-nodes")
+
+    @property
+    def system_agent_pool(self) -> str:
+        """The inline system node pool (agent pool names: 1-12 lower-case letters and digits)."""
+        return "system"
+
+    @property
+    def user_agent_pool(self) -> str:
+        """The workload node pool (a separate AgentPool resource)."""
+        return "user"
+
+    @property
+    def prometheus_rule_association(self) -> str:
+        # The name the managed Prometheus onboarding templates use (Azure/prometheus-collector:
+        # MSProm-<region>-<cluster>).
+        return _fit(f"MSProm-{self.location}-{self.aks}", RULES["data_collection_rule_association"])
 
     @property
     def container_registry(self) -> str:

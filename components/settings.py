@@ -24,7 +24,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.istio_revisions import check_revisions, newest_revision
+
 NAMESPACE = "aks-grpc"
+DEFAULT_ISTIO_REVISIONS = ("asm-1-28",)
+"""The default Istio add-on revision; it supports the default Kubernetes minor 1.33."""
 
 # ---------------------------------------------------------------------------------------------------
 # Problem reporting
@@ -68,6 +72,15 @@ class _Model(BaseModel):
     )
 
 
+def nested() -> Any:
+    """Default for a nested settings model: `{}`, validated into the model at its own key.
+
+    (A `default_factory=Model` would build the default outside validation, and a rule it breaks
+    would be reported without its config key.)
+    """
+    return Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reusable field types
 # ---------------------------------------------------------------------------------------------------
@@ -77,7 +90,9 @@ def _cidr(value: str) -> str:
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
-        raise ValueError(f"must be an IPv4/IPv6 network in CIDR form such as 203.0.113.0/24 ({exc})") from None
+        raise ValueError(
+            f"must be an IPv4/IPv6 network in CIDR form such as 203.0.113.0/24 ({exc})"
+        ) from None
     return value
 
 
@@ -110,11 +125,146 @@ class IstioSettings(_Model):
     """The AKS Istio add-on (service mesh profile)."""
 
     revisions: list[Annotated[str, Field(pattern=r"^asm-1-\d+$")]] = Field(
-        default_factory=lambda: ["asm-1-28"], min_length=1
+        default_factory=lambda: list(DEFAULT_ISTIO_REVISIONS), min_length=1
     )
-    """Istio control plane revisions; two only during a canary upgrade, and then consecutive."""
+    """Istio control plane revisions; two only during a canary upgrade, and then consecutive. Each must
+    support the cluster's Kubernetes minor (components/istio_revisions.py)."""
+    active_revision: str = ""
+    """The revision workload namespaces are labelled with (`istio.io/rev`); default: the newest of
+    `revisions`. During a canary, set it to the old revision until the new one is proven."""
     external_ingress_gateway: bool = True
+    """Run the add-on's external (public load balancer) ingress gateway."""
     internal_ingress_gateway: bool = False
+    """Run the add-on's internal (private load balancer) ingress gateway."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_active_revision(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("activeRevision") or data.get("active_revision"):
+            return data
+        revisions = data.get("revisions", DEFAULT_ISTIO_REVISIONS)
+        if (
+            isinstance(revisions, list | tuple)
+            and revisions
+            and all(isinstance(r, str) and re.fullmatch(r"asm-1-\d+", r) for r in revisions)
+        ):
+            data = {k: v for k, v in data.items() if k != "active_revision"}
+            data["activeRevision"] = newest_revision(list(revisions))
+        return data
+
+    @model_validator(mode="after")
+    def _istio_rules(self) -> "IstioSettings":
+        problems: list[tuple[str, str]] = []
+        if self.active_revision not in self.revisions:
+            allowed = ", ".join(self.revisions)
+            got = self.active_revision
+            problems.append(("activeRevision", f"must be one of revisions ({allowed}), got {got!r}"))
+        _raise_problems(problems)
+        return self
+
+
+class NodePoolSettings(_Model):
+    """One node pool: VM size, autoscaler bounds, OS disk and upgrade surge."""
+
+    vm_size: Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")] = "Standard_D4ds_v5"
+    """Azure VM size. Sizes with a local temp disk (`...ds_v5`) allow an ephemeral OS disk."""
+    min_count: Annotated[int, Field(ge=1, le=1000)] = 2
+    """Cluster autoscaler lower bound (also the initial node count)."""
+    max_count: Annotated[int, Field(ge=1, le=1000)] = 10
+    """Cluster autoscaler upper bound."""
+    max_pods: Annotated[int, Field(ge=10, le=250)] = 110
+    """Pods per node (Azure CNI overlay allows up to 250)."""
+    os_disk_type: Literal["auto", "Ephemeral", "Managed"] = "auto"
+    """`auto`: Ephemeral when the VM size's local storage holds `osDiskSizeGb` (table in components/aks.py),
+    else Managed. `Ephemeral`/`Managed` force the choice."""
+    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = 128
+    """OS disk size in GiB."""
+    max_surge: Annotated[str, Field(pattern=r"^([1-9]\d*|[1-9]\d?%|100%)$")] = "33%"
+    """Extra nodes during an upgrade: a count (`1`) or a percentage (`33%`, AKS's advice for production)."""
+
+    @model_validator(mode="after")
+    def _node_pool_rules(self) -> "NodePoolSettings":
+        problems: list[tuple[str, str]] = []
+        if self.min_count > self.max_count:
+            problems.append(("minCount", f"must not exceed maxCount ({self.min_count} > {self.max_count})"))
+        _raise_problems(problems)
+        return self
+
+
+class SystemNodePoolSettings(NodePoolSettings):
+    """The system pool: smaller defaults than a workload pool (only system pods run there)."""
+
+    min_count: Annotated[int, Field(ge=1, le=1000)] = 2
+    """Cluster autoscaler lower bound (also the initial node count)."""
+    max_count: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Cluster autoscaler upper bound."""
+    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = 64
+    """OS disk size in GiB (system pods pull few images)."""
+
+
+Zone = Literal["1", "2", "3"]
+OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting"]
+
+
+class NetworkSettings(_Model):
+    """Azure CNI overlay with the Cilium dataplane: pods get addresses from a private overlay range."""
+
+    pod_cidr: Cidr = "10.244.0.0/16"
+    """Overlay range for pod addresses (not routable outside the cluster)."""
+    service_cidr: Cidr = "10.0.0.0/16"
+    """Range for Kubernetes Service cluster IPs; must not overlap the pod range."""
+    dns_service_ip: str = "10.0.0.10"
+    """Cluster IP of CoreDNS; must lie inside `serviceCidr` and not be its first address."""
+    outbound_type: OutboundType = "loadBalancer"
+    """How nodes reach the internet (egress)."""
+
+    @model_validator(mode="after")
+    def _network_rules(self) -> "NetworkSettings":
+        problems: list[tuple[str, str]] = []
+        services = ipaddress.ip_network(self.service_cidr)
+        pods = ipaddress.ip_network(self.pod_cidr)
+        try:
+            dns = ipaddress.ip_address(self.dns_service_ip)
+        except ValueError:
+            problems.append(("dnsServiceIp", f"must be an IP address, got {self.dns_service_ip!r}"))
+        else:
+            if dns not in services:
+                problems.append(("dnsServiceIp", f"{dns} is not inside serviceCidr {services}"))
+            elif dns in (services.network_address, services.network_address + 1, services.broadcast_address):
+                problems.append(("dnsServiceIp", f"{dns} is reserved in serviceCidr {services} (use .10)"))
+        if pods.version == services.version and pods.overlaps(services):
+            problems.append(("podCidr", f"{pods} overlaps serviceCidr {services}"))
+        _raise_problems(problems)
+        return self
+
+
+class MaintenanceWindowSettings(_Model):
+    """A weekly planned-maintenance window (AKS requires at least 4 hours)."""
+
+    day_of_week: DayOfWeek = "Sunday"
+    """Day the window opens."""
+    start_time: HourMinute = "02:00"
+    """Start time (HH:MM) in `utcOffset`."""
+    duration_hours: Annotated[int, Field(ge=4, le=24)] = 4
+    """Length of the window in hours (4-24)."""
+    utc_offset: Annotated[str, Field(pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")] = "+00:00"
+    """Time zone of `startTime` as an offset, e.g. `+01:00`."""
+    interval_weeks: Annotated[int, Field(ge=1, le=4)] = 1
+    """Every how many weeks the window recurs."""
+
+
+class NodeOsMaintenanceWindowSettings(MaintenanceWindowSettings):
+    """The node OS (node image) window: Saturdays by default, a day apart from cluster upgrades."""
+
+    day_of_week: DayOfWeek = "Saturday"
+    """Day the window opens."""
+
+
+class RegistrySettings(_Model):
+    """The Azure Container Registry that holds the workload image."""
+
+    sku: Literal["Basic", "Standard", "Premium"] = "Standard"
+    """Registry tier; production must use Premium (zone redundancy, geo-replication, private link)."""
 
 
 class ClusterSettings(_Model):
@@ -122,19 +272,99 @@ class ClusterSettings(_Model):
 
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}(\.\d+)?$")] = "1.33"
     """Kubernetes version: a minor (`1.33`, AKS picks the latest patch) or an exact patch."""
-    istio: IstioSettings = Field(default_factory=IstioSettings)
+    sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
+    """Control plane tier: Standard has the uptime SLA; Free is for dev/test only (refused in prod)."""
+    zones: list[Zone] = Field(default_factory=lambda: list[Zone](["1", "2", "3"]))
+    """Availability zones of both node pools; empty for regions (or dev stacks) without zones."""
+    istio: IstioSettings = nested()
+    """The Istio add-on."""
     kubelogin_mode: Literal["azurecli", "workloadidentity", "spn"] = "azurecli"
     """How the Kubernetes provider authenticates (kubelogin exec plugin). The environment variable
     AKS_GRPC_KUBELOGIN_MODE overrides it (CI uses `workloadidentity`)."""
+    deployer_principal_type: Literal["auto", "User", "ServicePrincipal"] = "auto"
+    """Principal type of the deploying identity in every role assignment it gets (cluster admin, Key
+    Vault Secrets Officer). `auto`: `AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE` if set, else `ServicePrincipal`
+    when `ARM_CLIENT_ID` is set (CI), else `User`."""
+    admin_group_object_ids: list[Guid] = Field(default_factory=list)
+    """Entra ID groups that get cluster-admin through the AAD integration."""
+    sandbox_local_accounts: bool = False
+    """Sandbox only: keep local accounts and give the provider the admin kubeconfig. Refused in prod."""
+    authorized_ip_ranges: list[Cidr] = Field(default_factory=list)
+    """CIDRs allowed to reach the public API server; empty: any address (Entra ID still required)."""
+    private_cluster: bool = False
+    """Private API server (no public endpoint); the deployer then needs network line of sight."""
+    disable_run_command: bool = False
+    """Turn off `az aks command invoke`."""
+    upgrade_channel: Literal["patch", "stable", "rapid", "node-image", "none"] = "patch"
+    """Cluster auto-upgrade channel. `patch` keeps the configured minor, so the Istio revision check holds."""
+    node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch", "Unmanaged", "None"] = "NodeImage"
+    """Node OS upgrade channel."""
+    auto_upgrade_window: MaintenanceWindowSettings = nested()
+    """Window of `aksManagedAutoUpgradeSchedule` (cluster version upgrades)."""
+    node_os_upgrade_window: NodeOsMaintenanceWindowSettings = nested()
+    """Window of `aksManagedNodeOSUpgradeSchedule` (node image upgrades)."""
+    network: NetworkSettings = nested()
+    """Pod and service address ranges, egress."""
+    system_pool: SystemNodePoolSettings = nested()
+    """The inline system pool (tainted CriticalAddonsOnly): CoreDNS, istiod, metrics agents."""
+    user_pool: NodePoolSettings = nested()
+    """The workload pool (a separate AgentPool resource)."""
+    secret_rotation_poll_interval: Annotated[str, Field(pattern=r"^[1-9]\d*[smh]$")] = "2m"
+    """How often the Key Vault CSI driver polls for rotated secrets (`2m`, `1h`)."""
+    image_cleaner_interval_hours: Annotated[int, Field(ge=24, le=2160)] = 168
+    """How often Image Cleaner removes unused vulnerable images from nodes."""
+    defender: bool = True
+    """Microsoft Defender for Containers, when a Log Analytics workspace is given."""
+    registry: RegistrySettings = nested()
+    """The container registry."""
 
     @property
     def kubernetes_minor(self) -> str:
         return ".".join(self.kubernetes_version.split(".")[:2])
 
+    @property
+    def warnings(self) -> list[str]:
+        """Non-blocking findings, logged with `pulumi.log.warn` (e.g. a revision newer than the table)."""
+        return check_revisions(list(self.istio.revisions), self.kubernetes_minor).warnings
+
+    @model_validator(mode="after")
+    def _cluster_model_rules(self) -> "ClusterSettings":
+        problems: list[tuple[str, str]] = []
+        for index, message in check_revisions(list(self.istio.revisions), self.kubernetes_minor).errors:
+            problems.append((f"istio.revisions[{index}]" if index >= 0 else "istio.revisions", message))
+        if self.kubernetes_version.count(".") == 2 and self.upgrade_channel in ("patch", "stable", "rapid"):
+            problems.append(
+                (
+                    "kubernetesVersion",
+                    f"an exact patch ({self.kubernetes_version}) fights upgradeChannel "
+                    f"{self.upgrade_channel}: "
+                    f"configure the minor ({self.kubernetes_minor}) or set upgradeChannel none",
+                )
+            )
+        if self.private_cluster and self.authorized_ip_ranges:
+            problems.append(("authorizedIpRanges", "must be empty with privateCluster (no public endpoint)"))
+        if len(set(self.zones)) != len(self.zones):
+            problems.append(("zones", f"lists a zone twice ({', '.join(self.zones)})"))
+        _raise_problems(problems)
+        return self
+
 
 def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
     """Cluster rules that need the rest of the stack (e.g. production-only rules). Keys: full path."""
-    return []
+    problems: list[tuple[str, str]] = []
+    cluster = stack.cluster
+    if stack.is_production:
+        if len(cluster.zones) < 2:
+            problems.append(("cluster.zones", "prod must spread node pools across availability zones (1-3)"))
+        if cluster.sandbox_local_accounts:
+            problems.append(
+                ("cluster.sandboxLocalAccounts", "prod must keep local accounts disabled (Entra ID only)")
+            )
+        if cluster.sku_tier == "Free":
+            problems.append(("cluster.skuTier", "prod needs the uptime SLA: Standard or Premium, not Free"))
+        if cluster.registry.sku != "Premium":
+            problems.append(("cluster.registry.sku", f"prod must use Premium, got {cluster.registry.sku}"))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -142,15 +372,94 @@ def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+class ContainerInsightsSettings(_Model):
+    """What the Container Insights agent collects (the `MSCI-` data collection rule's settings)."""
+
+    interval: Annotated[str, Field(pattern=r"^([1-9]|[12][0-9]|30)m$")] = "1m"
+    """How often inventory and performance data are collected: `1m` to `30m` (Azure's allowed range)."""
+    namespace_filtering_mode: Literal["Off", "Include", "Exclude"] = "Off"
+    """`Off` collects every namespace; `Include`/`Exclude` collect only / all but `namespaces`."""
+    namespaces: list[KubernetesName] = Field(default_factory=list)
+    """Namespaces that `namespaceFilteringMode` includes or excludes."""
+
+    @model_validator(mode="after")
+    def _filtering_needs_namespaces(self) -> "ContainerInsightsSettings":
+        problems: list[tuple[str, str]] = []
+        if self.namespace_filtering_mode == "Off" and self.namespaces:
+            problems.append(
+                ("namespaces", "is ignored while namespaceFilteringMode is Off; set Include or Exclude")
+            )
+        if self.namespace_filtering_mode != "Off" and not self.namespaces:
+            problems.append(
+                (
+                    "namespaces",
+                    f"must name at least one namespace when namespaceFilteringMode is "
+                    f"{self.namespace_filtering_mode}",
+                )
+            )
+        _raise_problems(problems)
+        return self
+
+
+class GrafanaSettings(_Model):
+    """Optional Azure Managed Grafana wired to the Azure Monitor workspace."""
+
+    enabled: bool = False
+    """Create an Azure Managed Grafana instance with the workspace as its Prometheus data source."""
+    sku: Literal["Standard", "Essential"] = "Standard"
+    """Grafana SKU (`Essential` lacks zone redundancy and some enterprise features)."""
+    major_version: Annotated[str, Field(pattern=r"^\d{2}$")] = "11"
+    """Grafana major version, e.g. `11`."""
+    viewer_group_object_ids: list[Guid] = Field(default_factory=list)
+    """Entra group object ids that get Grafana Viewer on Grafana and Monitoring Data Reader on the workspace."""
+    admin_group_object_ids: list[Guid] = Field(default_factory=list)
+    """Entra group object ids that get Grafana Admin on the Grafana instance."""
+
+
+class AlertSettings(_Model):
+    """Thresholds of the gRPC alert rules (Prometheus alert rules on the Azure Monitor workspace)."""
+
+    pod_restarts: Annotated[int, Field(ge=1, le=100)] = 3
+    """Container restarts within 15 minutes that fire the pod-restart alert."""
+    grpc_error_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    """Share of gRPC calls failing with a server-side status (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL,
+    UNAVAILABLE, ...) over 5 minutes that fires the error-ratio alert."""
+    grpc_p99_latency_ms: Annotated[int, Field(ge=1, le=60000)] = 500
+    """p99 server-side gRPC latency in milliseconds (5 minutes) that fires the latency alert."""
+    hpa_max_replicas_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    """Minutes an HPA may sit at its maximum replica count before the alert fires."""
+    severity: Annotated[int, Field(ge=0, le=4)] = 2
+    """Azure alert severity of the gRPC alerts (0 critical ... 4 verbose)."""
+
+
 class MonitoringSettings(_Model):
     """Azure Monitor: logs, managed Prometheus, traces, alerts and Grafana (`aks-grpc:monitoring`)."""
 
     log_retention_days: Annotated[int, Field(ge=30, le=730)] = 30
     """Log Analytics retention (30-730 days)."""
+    alert_emails: list[Email] = Field(default_factory=list)
+    """Email addresses of the action group every alert is routed to."""
+    container_insights: ContainerInsightsSettings = nested()
+    grafana: GrafanaSettings = nested()
+    alerts: AlertSettings = nested()
+
+    @model_validator(mode="after")
+    def _unique_emails(self) -> "MonitoringSettings":
+        seen: set[str] = set()
+        problems: list[tuple[str, str]] = []
+        for index, email in enumerate(self.alert_emails):
+            if email.lower() in seen:
+                problems.append((f"alertEmails[{index}]", f"{email} is listed twice"))
+            seen.add(email.lower())
+        _raise_problems(problems)
+        return self
 
 
 def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    return []
+    problems: list[tuple[str, str]] = []
+    if stack.is_production and not stack.monitoring.alert_emails:
+        problems.append(("monitoring.alertEmails", "prod must route alerts to at least one email address"))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -158,11 +467,63 @@ def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+SecretName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,127}$")]
+"""A Key Vault secret name: 1-127 letters, digits and hyphens (also the file name under /mnt/secrets)."""
+ArmId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
+
+RESERVED_SECRET_NAMES = ("appinsights-connection-string", "greeter-tls")
+"""Secrets the platform writes itself; config cannot declare them."""
+
+
+class PrivateEndpointSettings(_Model):
+    """An optional private endpoint for the vault with its `privatelink.vaultcore.azure.net` DNS zone."""
+
+    enabled: bool = False
+    """Create a private endpoint (and its private DNS zone linked to `virtualNetworkId`)."""
+    subnet_id: ArmId | None = None
+    """Resource id of the subnet the endpoint's NIC goes into."""
+    virtual_network_id: ArmId | None = None
+    """Resource id of the virtual network the private DNS zone is linked to."""
+
+    @model_validator(mode="after")
+    def _ids_when_enabled(self) -> "PrivateEndpointSettings":
+        problems: list[tuple[str, str]] = []
+        if self.enabled:
+            if not self.subnet_id:
+                problems.append(("subnetId", "is required when the private endpoint is enabled"))
+            if not self.virtual_network_id:
+                problems.append(("virtualNetworkId", "is required when the private endpoint is enabled"))
+        _raise_problems(problems)
+        return self
+
+
 class KeyVaultSettings(_Model):
     """The stack's Key Vault and the secrets it holds for the workload (`aks-grpc:keyVault`)."""
 
     ip_rules: list[IpRule] = Field(default_factory=list)
     """Addresses allowed through the vault firewall (default action Deny)."""
+    sku: Literal["standard", "premium"] = "standard"
+    """Vault SKU (`premium` adds HSM-backed keys)."""
+    private_endpoint: PrivateEndpointSettings = nested()
+    secrets: list[SecretName] = Field(default_factory=list)
+    """Names of further secrets the workload mounts. Only names live here: each value is set encrypted
+    with `pulumi config set --secret --path 'aks-grpc:secrets.<name>' <value>`."""
+    secret_validity_days: Annotated[int, Field(ge=30, le=3650)] = 365
+    """Expiry of the secrets the stack writes, counted from the first day of the deploying month."""
+
+    @model_validator(mode="after")
+    def _secret_names(self) -> "KeyVaultSettings":
+        problems: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for index, name in enumerate(self.secrets):
+            # Key Vault secret names are case-insensitive.
+            if name.lower() in RESERVED_SECRET_NAMES:
+                problems.append((f"secrets[{index}]", f"{name} is written by the platform itself"))
+            elif name.lower() in seen:
+                problems.append((f"secrets[{index}]", f"{name} is declared twice"))
+            seen.add(name.lower())
+        _raise_problems(problems)
+        return self
 
 
 def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
@@ -174,16 +535,140 @@ def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+# Tiers that cannot run this design, with the reason (API Management docs: "Self-hosted gateway
+# overview" - self-hosted gateways need Developer or Premium; "Import a gRPC API" - gRPC APIs run on the
+# self-hosted gateway; v2 tiers and Consumption have neither).
+APIM_REJECTED_SKUS: dict[str, str] = {
+    "Consumption": "has no self-hosted gateway and no gRPC APIs",
+    "Basic": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
+    "Standard": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
+    "BasicV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
+    "StandardV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
+    "PremiumV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
+    "Isolated": "is not supported by this platform (retired tier)",
+}
+APIM_SKUS = ("Developer", "Premium")
+GATEWAY_IMAGE_REPOSITORY = "mcr.microsoft.com/azure-api-management/gateway"
+GATEWAY_MIN_VERSION = (2, 11, 0)
+"""Entra workload identity authentication needs self-hosted gateway image 2.11.0 or later
+(API Management docs: "Use Microsoft Entra workload identity authentication for the self-hosted gateway")."""
+
+CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
+MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Mi|Gi)$")]
+DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)]
+
+
+class ApimRateLimitSettings(_Model):
+    """Per-subscription rate limit of the gRPC API (`aks-grpc:apim.rateLimit`)."""
+
+    calls: Annotated[int, Field(ge=1, le=1_000_000)] = 600
+    """Calls one subscription may make per `renewalPeriodSeconds`, across all gateway replicas. Rate-limit
+    counters of self-hosted gateway replicas are kept per node here, so each node enforces
+    `ceil(calls / replicas)` and the total never exceeds this number."""
+    renewal_period_seconds: Annotated[int, Field(ge=1, le=300)] = 60
+    """Length of the rate-limit window in seconds (the policy allows 1-300)."""
+
+
+class ApimJwtSettings(_Model):
+    """Optional `validate-jwt` in front of the API (`aks-grpc:apim.jwt`)."""
+
+    openid_config_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """OpenID Connect metadata URL, e.g. `https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration`."""
+    audiences: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    """Accepted `aud` claims."""
+    issuers: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """Accepted `iss` claims (empty: the issuer from the OpenID configuration)."""
+
+
+class ApimGatewaySettings(_Model):
+    """The self-hosted gateway running in AKS (`aks-grpc:apim.gateway`)."""
+
+    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:2.11.0"
+    """Gateway image pinned to an exact version >= 2.11.0 (never the rolling `v2`/`latest` tags)."""
+    replicas: Annotated[int, Field(ge=1, le=20)] = 1
+    """Gateway pods. Developer allows one gateway node; Premium needs at least 2 (PDB + zone spread)."""
+    namespace: KubernetesName = "apim-gateway"
+    """Kubernetes namespace of the gateway (meshed)."""
+    name: KubernetesName = "apim-gateway"
+    """Name of the gateway Deployment, Service and ServiceAccount, and of the APIM `Gateway` resource."""
+    cpu_request: CpuQuantity = "500m"
+    """CPU request of the gateway container."""
+    memory_request: MemoryQuantity = "512Mi"
+    """Memory request of the gateway container."""
+    cpu_limit: CpuQuantity = "2"
+    """CPU limit of the gateway container (Microsoft's sample uses 2 cores)."""
+    memory_limit: MemoryQuantity = "2Gi"
+    """Memory limit of the gateway container."""
+
+    @property
+    def image_version(self) -> str:
+        return self.image.rpartition(":")[2]
+
+    @model_validator(mode="after")
+    def _gateway_rules(self) -> "ApimGatewaySettings":
+        problems: list[tuple[str, str]] = []
+        repository, _, tag = self.image.rpartition(":")
+        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", tag)
+        if repository != GATEWAY_IMAGE_REPOSITORY:
+            problems.append(("image", f"{self.image} must be {GATEWAY_IMAGE_REPOSITORY}:<exact version>"))
+        elif match is None:
+            problems.append(("image", f"tag {tag!r} must be an exact version (2.11.0), never v2/latest"))
+        elif tuple(int(g) for g in match.groups()) < GATEWAY_MIN_VERSION:
+            problems.append(("image", f"{tag} is older than 2.11.0, the first with workload identity auth"))
+        _raise_problems(problems)
+        return self
+
+
 class ApimSettings(_Model):
     """API Management fronting the gRPC API through a self-hosted gateway (`aks-grpc:apim`)."""
 
     enabled: bool = True
+    """Create API Management and the in-cluster gateway (the workload and its TLS port exist either way)."""
     sku: str = "Developer"
-    publisher_name: str = "aks-grpc platform team"
+    """Tier: `Developer` (one gateway node, no SLA) or `Premium`; other tiers have no self-hosted gateway."""
+    capacity: Annotated[int, Field(ge=1, le=12)] = 1
+    """Scale units of the APIM service (Developer: exactly 1)."""
+    publisher_name: Annotated[str, Field(min_length=1, max_length=100)] = "aks-grpc platform team"
+    """Publisher name shown in the developer portal and notification emails."""
     publisher_email: Email = "platform@example.com"
+    """Publisher email: receives APIM system notifications."""
+    api_host: DnsName | None = None
+    """Public host name of the gRPC API. When set, the Istio ingress gateway passes TLS for it through
+    to the self-hosted gateway (VirtualService) and the gateway's hostname configuration uses it."""
+    api_host_certificate_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,80}$")] | None = None
+    """Id of an APIM certificate (uploaded out of band) the gateway serves for `apiHost`."""
+    gateway: ApimGatewaySettings = nested()
+    """The self-hosted gateway in AKS."""
+    rate_limit: ApimRateLimitSettings = nested()
+    """Per-subscription rate limit of the gRPC API."""
+    jwt: ApimJwtSettings | None = None
+    """Validate a bearer JWT on every call (off when absent)."""
+    app_insights_sampling_percentage: Annotated[float, Field(ge=0, le=100)] = 100.0
+    """Share of gateway requests traced to Application Insights."""
+
+    @model_validator(mode="after")
+    def _apim_model_rules(self) -> "ApimSettings":
+        problems: list[tuple[str, str]] = []
+        if self.sku in APIM_REJECTED_SKUS:
+            problems.append(("sku", f"{self.sku} {APIM_REJECTED_SKUS[self.sku]}; use Developer or Premium"))
+        elif self.sku not in APIM_SKUS:
+            problems.append(("sku", f"{self.sku!r} is not an API Management tier; use Developer or Premium"))
+        if self.sku == "Developer" and self.capacity != 1:
+            problems.append(("capacity", f"Developer has exactly 1 unit (got {self.capacity})"))
+        if self.sku == "Developer" and self.gateway.replicas != 1:
+            problems.append(("gateway.replicas", "Developer allows a single self-hosted gateway node; use 1"))
+        if self.sku == "Premium" and self.gateway.replicas < 2:
+            problems.append(("gateway.replicas", "Premium gateways run >= 2 replicas (PDB + zone spread)"))
+        if self.api_host_certificate_id and not self.api_host:
+            problems.append(("apiHostCertificateId", "is only used with apiHost"))
+        _raise_problems(problems)
+        return self
 
 
 def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
+    """Production runs the Premium tier (SLA, multi-node gateway); keys are full paths."""
+    if stack.is_production and stack.apim.enabled and stack.apim.sku != "Premium":
+        return [("apim.sku", f"prod must use Premium (got {stack.apim.sku})")]
     return []
 
 
@@ -193,29 +678,262 @@ def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 class AutoscalingSettings(_Model):
-    """How the workload scales (`aks-grpc:workload.autoscaling`)."""
+    """How the workload scales (`aks-grpc:workload.autoscaling`). The autoscaler owns the replica count:
+    the Deployment never sets `spec.replicas`."""
 
     mode: Literal["cpu", "keda"] = "cpu"
     """`cpu`: HPA on the app container's CPU. `keda`: KEDA on gRPC request rate from managed Prometheus
     (turns on the cluster's KEDA add-on)."""
     min_replicas: Annotated[int, Field(ge=1, le=100)] = 2
+    """Fewest pods; 2 or more keeps the service up through a node drain (the PDB allows one pod down)."""
     max_replicas: Annotated[int, Field(ge=1, le=500)] = 10
+    """Most pods."""
     target_cpu_utilization: Annotated[int, Field(ge=10, le=95)] = 70
+    """Target average CPU of the app container, in % of its CPU request (both modes)."""
+    target_requests_per_second: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    """`keda` only: gRPC requests per second one pod should serve (one CPython process serves ~5-10k
+    trivial unary RPC/s on one core, so 1000 leaves room for real handlers)."""
+    scale_down_stabilization_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """How long the autoscaler waits for lower recommendations before removing pods (no flapping)."""
+
+    @model_validator(mode="after")
+    def _autoscaling_rules(self) -> "AutoscalingSettings":
+        problems: list[tuple[str, str]] = []
+        if self.min_replicas > self.max_replicas:
+            problems.append(
+                ("minReplicas", f"{self.min_replicas} is above maxReplicas ({self.max_replicas})")
+            )
+        _raise_problems(problems)
+        return self
+
+
+class ContainerResourceSettings(_Model):
+    """Requests and limits of one container (`aks-grpc:workload.resources` / `.proxyResources`)."""
+
+    cpu_request: CpuQuantity = "250m"
+    """CPU the scheduler reserves; the HPA's utilization is measured against it."""
+    memory_request: MemoryQuantity = "256Mi"
+    """Memory the scheduler reserves."""
+    cpu_limit: CpuQuantity = "1"
+    """CPU ceiling (throttled above it)."""
+    memory_limit: MemoryQuantity = "512Mi"
+    """Memory ceiling (OOM-killed above it)."""
+
+    @model_validator(mode="after")
+    def _resource_rules(self) -> "ContainerResourceSettings":
+        problems: list[tuple[str, str]] = []
+        if _cpu_millis(self.cpu_limit) < _cpu_millis(self.cpu_request):
+            problems.append(("cpuLimit", f"{self.cpu_limit} is below cpuRequest ({self.cpu_request})"))
+        if _memory_mebibytes(self.memory_limit) < _memory_mebibytes(self.memory_request):
+            problems.append(
+                ("memoryLimit", f"{self.memory_limit} is below memoryRequest ({self.memory_request})")
+            )
+        _raise_problems(problems)
+        return self
+
+
+class ProxyResourceSettings(ContainerResourceSettings):
+    """Requests and limits of the injected istio-proxy sidecar (`aks-grpc:workload.proxyResources`)."""
+
+    cpu_request: CpuQuantity = "100m"
+    """CPU the scheduler reserves for Envoy."""
+    memory_request: MemoryQuantity = "128Mi"
+    """Memory the scheduler reserves for Envoy."""
+    cpu_limit: CpuQuantity = "1"
+    """Envoy's CPU ceiling."""
+    memory_limit: MemoryQuantity = "256Mi"
+    """Envoy's memory ceiling."""
+
+
+def _cpu_millis(quantity: str) -> float:
+    return float(quantity[:-1]) if quantity.endswith("m") else float(quantity) * 1000
+
+
+def _memory_mebibytes(quantity: str) -> int:
+    return int(quantity[:-2]) * (1024 if quantity.endswith("Gi") else 1)
+
+
+class ShutdownSettings(_Model):
+    """Graceful shutdown of a pod (`aks-grpc:workload.shutdown`). terminationGracePeriodSeconds, the
+    preStop sleep, the service's DRAIN_DELAY_SECONDS/SHUTDOWN_GRACE_SECONDS and the Istio proxy's drain
+    duration are all derived from these (components/manifests.py `shutdown_timing`)."""
+
+    pre_stop_seconds: Annotated[int, Field(ge=0, le=120)] = 5
+    """preStop sleep before the app sees SIGTERM: time for kube-proxy and Istio to drop the pod from
+    their endpoints while it still serves normally."""
+    drain_delay_seconds: Annotated[int, Field(ge=0, le=120)] = 5
+    """After SIGTERM the app reports NOT_SERVING on `readiness` but keeps serving this long
+    (DRAIN_DELAY_SECONDS), for health-checking clients to move away."""
+    shutdown_grace_seconds: Annotated[int, Field(ge=1, le=600)] = 20
+    """`server.stop(grace)`: how long in-flight RPCs may finish (SHUTDOWN_GRACE_SECONDS)."""
+    margin_seconds: Annotated[int, Field(ge=2, le=120)] = 5
+    """Slack between the end of the app's shutdown and the kubelet's SIGKILL."""
+
+
+class TrafficSettings(_Model):
+    """Istio traffic policy for the service (`aks-grpc:workload.traffic`)."""
+
+    request_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    """VirtualService timeout of a whole call (streams included)."""
+    retry_attempts: Annotated[int, Field(ge=0, le=10)] = 2
+    """Retries of a failed call (only for `retryOn` conditions)."""
+    per_try_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    """Timeout of each attempt."""
+    retry_on: Annotated[str, Field(pattern=r"^[a-z0-9-]+(,[a-z0-9-]+)*$")] = (
+        "unavailable,connect-failure,refused-stream"
+    )
+    """Envoy/gRPC retry conditions: only ones where the server did not process the call."""
+    outlier_consecutive_errors: Annotated[int, Field(ge=1, le=100)] = 5
+    """Consecutive gateway errors (502/503/504, gRPC UNAVAILABLE) before a pod is ejected."""
+    outlier_ejection_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    """Base ejection time of an unhealthy pod."""
+    max_ejection_percent: Annotated[int, Field(ge=0, le=100)] = 50
+    """Most pods ejected at once (keeps capacity when many fail)."""
+    access_logging: bool = True
+    """Mesh-wide Envoy access logs (`Telemetry` in aks-istio-system)."""
+
+    @model_validator(mode="after")
+    def _traffic_rules(self) -> "TrafficSettings":
+        problems: list[tuple[str, str]] = []
+        if self.retry_attempts and self.per_try_timeout_seconds > self.request_timeout_seconds:
+            problems.append(
+                (
+                    "perTryTimeoutSeconds",
+                    f"{self.per_try_timeout_seconds}s is above requestTimeoutSeconds ({self.request_timeout_seconds}s)",
+                )
+            )
+        _raise_problems(problems)
+        return self
+
+
+class WorkloadIngressSettings(_Model):
+    """Optional direct ingress for the service through the Istio add-on's gateway (`aks-grpc:workload.ingress`)."""
+
+    host: DnsName | None = None
+    """Public (or internal) host name; when set, an Istio Gateway terminates TLS for it on 443."""
+    gateway: Literal["external", "internal"] = "external"
+    """Which add-on ingress gateway serves the host (the cluster must run it)."""
+    certificate_name: Annotated[str, Field(pattern=r"^[0-9a-zA-Z-]{1,127}$")] = "ingress-tls"
+    """Key Vault certificate (imported out of band, PEM or PFX) served for `host`."""
+    syncer_image: str = "mcr.microsoft.com/oss/kubernetes/pause:3.9"
+    """Image of the one-pod Deployment that mounts the CSI volume so the driver syncs the TLS Secret."""
+
+
+class DaprSettings(_Model):
+    """Optional Dapr sidecar through the AKS `microsoft.dapr` extension (`aks-grpc:workload.dapr`)."""
+
+    enabled: bool = False
+    """Install the extension and annotate the pods; Dapr's own mTLS and tracing stay off (Istio does them)."""
+    release_train: Literal["stable", "dev"] = "stable"
+    """Extension release train."""
+    high_availability: bool = False
+    """Run Dapr's control plane with 3 replicas (`global.ha.enabled`)."""
 
 
 class WorkloadSettings(_Model):
     """The gRPC workload deployed onto the cluster (`aks-grpc:workload`)."""
 
     name: KubernetesName = "greeter"
-    """Application name: Kubernetes namespace, ServiceAccount and labels derive from it."""
+    """Application name: ServiceAccount, Deployment, Service, labels and the Azure identity derive from it."""
     namespace: KubernetesName = "grpc-greeter"
+    """Kubernetes namespace (meshed with the active Istio revision)."""
     image: str = "mcr.microsoft.com/aks-grpc/greeter:0.1.0"
     """Container image: `repo:tag` or `repo@sha256:...`, never `latest`."""
-    autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+    autoscaling: AutoscalingSettings = nested()
+    """HPA or KEDA."""
+    resources: ContainerResourceSettings = nested()
+    """Requests and limits of the app container."""
+    proxy_resources: ProxyResourceSettings = nested()
+    """Requests and limits of the injected istio-proxy sidecar (`sidecar.istio.io/proxy*` annotations)."""
+    shutdown: ShutdownSettings = nested()
+    """Graceful shutdown timing."""
+    max_connection_age_seconds: Annotated[int, Field(ge=10, le=86400)] = 120
+    """Server closes client connections after this (MAX_CONNECTION_AGE_SECONDS) so per-connection
+    balanced clients (APIM's TLS passthrough) spread over new pods."""
+    max_connection_age_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
+    """Time in-flight calls get on a connection past its max age (MAX_CONNECTION_AGE_GRACE_SECONDS)."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    """LOG_LEVEL of the service."""
+    max_name_length: Annotated[int, Field(ge=1, le=1_000_000)] = 256
+    """MAX_NAME_LENGTH of the service (longest accepted `HelloRequest.name`)."""
+    secrets: list[Annotated[str, Field(pattern=r"^[0-9a-zA-Z-]{1,127}$")]] = Field(default_factory=list)
+    """Extra Key Vault secrets mounted as files under /mnt/secrets (the App Insights connection string
+    and the backend TLS PEM are always mounted)."""
+    run_as_user: Annotated[int, Field(ge=1000, le=2_147_483_647)] = 10001
+    """Non-root UID (and GID) the containers run as."""
+    pod_security_enforce: Literal["privileged", "baseline", "restricted"] = "privileged"
+    """Pod Security Admission `enforce` level of the namespace (`warn` and `audit` are always
+    `restricted`). The injected istio-init container needs NET_ADMIN/NET_RAW, which baseline and
+    restricted refuse: keep `privileged` unless the mesh uses the Istio CNI."""
+    zone_spread: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
+    """Topology spread over zones: soft (`ScheduleAnyway`) or hard."""
+    traffic: TrafficSettings = nested()
+    """Istio timeouts, retries, outlier detection, access logs."""
+    ingress: WorkloadIngressSettings = nested()
+    """Optional direct ingress (off unless `host` is set)."""
+    dapr: DaprSettings = nested()
+    """Optional Dapr."""
+
+    @property
+    def image_reference(self) -> str:
+        """The tag or digest of `image` (for the `app.kubernetes.io/version` label)."""
+        if "@" in self.image:
+            return self.image.split("@", 1)[1]
+        return self.image.rpartition(":")[2]
+
+    @model_validator(mode="after")
+    def _workload_model_rules(self) -> "WorkloadSettings":
+        problems: list[tuple[str, str]] = []
+        problems.extend(("image", p) for p in image_problems(self.image))
+        duplicate = sorted({s for s in self.secrets if self.secrets.count(s) > 1})
+        if duplicate:
+            problems.append(("secrets", f"lists {', '.join(duplicate)} more than once"))
+        _raise_problems(problems)
+        return self
+
+
+def image_problems(image: str) -> list[str]:
+    """Why an image reference is not pinned (empty when it is): a tag other than `latest`, or a digest."""
+    if re.search(r"\s", image) or not image:
+        return [f"{image!r} is not an image reference"]
+    repository, at, digest = image.partition("@")
+    if at:
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            return [f"{image} has a malformed digest: expected @sha256:<64 hex digits>"]
+        return []
+    _, colon, tag = repository.rpartition(":")
+    if not colon or "/" in tag:
+        return [f"{image} has no tag: pin a version (repo:1.2.3) or a digest (repo@sha256:...)"]
+    if tag == "latest":
+        return [f"{image} uses `latest`: pin a version (repo:1.2.3) or a digest (repo@sha256:...)"]
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
+        return [f"{image} has an invalid tag {tag!r}"]
+    return []
 
 
 def _workload_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    return []
+    """Workload rules that need the rest of the stack; keys are full paths."""
+    problems: list[tuple[str, str]] = []
+    workload = stack.workload
+    if stack.is_production and workload.autoscaling.min_replicas < 2:
+        problems.append(
+            ("workload.autoscaling.minReplicas", "prod needs at least 2 pods to stay up through a node drain")
+        )
+    ingress = workload.ingress
+    if ingress.host:
+        runs_gateway = (
+            stack.cluster.istio.external_ingress_gateway
+            if ingress.gateway == "external"
+            else stack.cluster.istio.internal_ingress_gateway
+        )
+        if not runs_gateway:
+            problems.append(
+                (
+                    "workload.ingress.gateway",
+                    f"{ingress.gateway} needs cluster.istio.{ingress.gateway}IngressGateway: true",
+                )
+            )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -236,11 +954,11 @@ class StackSettings(_Model):
         Field(default_factory=dict)
     )
     """Extra tags for every Azure resource (on top of environment, project and managed-by)."""
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
-    key_vault: KeyVaultSettings = Field(default_factory=KeyVaultSettings)
-    apim: ApimSettings = Field(default_factory=ApimSettings)
-    workload: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    cluster: ClusterSettings = nested()
+    monitoring: MonitoringSettings = nested()
+    key_vault: KeyVaultSettings = nested()
+    apim: ApimSettings = nested()
+    workload: WorkloadSettings = nested()
 
     @property
     def is_production(self) -> bool:
@@ -326,25 +1044,80 @@ def _split_key(relative: str) -> list[str | int]:
     return parts
 
 
+SECRET_VALUES_KEY = "secrets"
+"""`aks-grpc:secrets`: an encrypted object {secret name: value} holding the values of the secrets that
+`keyVault.secrets` declares. The loaders below reduce it to its names, so no value ever reaches the
+settings model; `components.keyvault.SecretStore` reads the values itself, as Pulumi secrets."""
+
+ENCRYPTED_NAMES_UNKNOWN = "<encrypted object>"
+"""Stands for `aks-grpc:secrets` when the whole object is one ciphertext, so its names cannot be read."""
+
+
+def _secret_value_names(value: Any) -> dict[str, bool | None] | str:
+    """`aks-grpc:secrets` -> {name: stored encrypted?} (None: cannot tell), never the values."""
+    if isinstance(value, Mapping) and set(value) == {"secure"}:
+        return ENCRYPTED_NAMES_UNKNOWN
+    if not isinstance(value, Mapping):
+        return ENCRYPTED_NAMES_UNKNOWN if isinstance(value, str) else {}
+    return {
+        str(name): True if isinstance(item, Mapping) and set(item) == {"secure"} else None
+        for name, item in value.items()
+    }
+
+
+def _secret_value_problems(settings: StackSettings, provided: Any) -> list[str]:
+    """Every declared secret has a value in `aks-grpc:secrets`, every value is declared and encrypted."""
+    if provided is None:
+        provided = {}
+    if not isinstance(provided, Mapping):
+        return []  # one ciphertext: the names are checked when the program runs and can decrypt it
+    problems: list[str] = []
+    declared = settings.key_vault.secrets
+    for index, name in enumerate(declared):
+        if name not in provided:
+            problems.append(
+                f"{NAMESPACE}:keyVault.secrets[{index}]: {name} has no value; set it with "
+                f"`pulumi config set --secret --path '{NAMESPACE}:{SECRET_VALUES_KEY}.{name}' <value>`"
+            )
+    for name, encrypted in provided.items():
+        key = f"{NAMESPACE}:{SECRET_VALUES_KEY}.{name}"
+        if name not in declared:
+            problems.append(f"{key}: has a value but is not declared in {NAMESPACE}:keyVault.secrets")
+        elif encrypted is False:
+            problems.append(f"{key}: is stored in plain text; set it again with `pulumi config set --secret`")
+    return problems
+
+
 def load_settings(config: Mapping[str, Any]) -> StackSettings:
     """Validate a stack's config (keys without the namespace, values already parsed).
 
-    Raises `SettingsError` listing every problem at once.
+    `secrets` (the names of `aks-grpc:secrets`, see `SECRET_VALUES_KEY`) is checked against
+    `keyVault.secrets` and never enters the model. Raises `SettingsError` listing every problem at once.
     """
+    values = dict(config)
+    provided = values.pop(SECRET_VALUES_KEY, None)
     try:
-        return StackSettings.model_validate(dict(config))
+        settings = StackSettings.model_validate(values)
     except ValidationError as exc:
         problems = [line for error in exc.errors() for line in _describe(error)]
         raise SettingsError(problems) from None
+    problems = _secret_value_problems(settings, provided)
+    if problems:
+        raise SettingsError(problems)
+    return settings
 
 
 def config_from_stack_file(stack_config: Mapping[str, Any]) -> dict[str, Any]:
     """The `aks-grpc:*` entries of a stack file's `config:` block, namespace removed.
 
     Keys of other namespaces (`azure-native:location`, ...) are left to their providers.
+    `aks-grpc:secrets` is reduced to its names (`_secret_value_names`).
     """
     prefix = f"{NAMESPACE}:"
-    return {k.removeprefix(prefix): v for k, v in stack_config.items() if k.startswith(prefix)}
+    values = {k.removeprefix(prefix): v for k, v in stack_config.items() if k.startswith(prefix)}
+    if SECRET_VALUES_KEY in values:
+        values[SECRET_VALUES_KEY] = _secret_value_names(values[SECRET_VALUES_KEY])
+    return values
 
 
 def config_from_pulumi() -> dict[str, Any]:
@@ -360,6 +1133,15 @@ def config_from_pulumi() -> dict[str, Any]:
     for key, raw in merged.items():
         namespace, _, name = key.partition(":")
         if namespace != NAMESPACE or not name:
+            continue
+        if name == SECRET_VALUES_KEY:
+            # Names only: the values stay in Pulumi's config, read as secrets by the component.
+            encrypted = (
+                runtime_config.is_config_secret(key) or key in runtime_config.get_config_secret_keys_env()
+            )
+            parsed = _parse_config_value(raw)
+            names = parsed if isinstance(parsed, Mapping) else {}
+            values[name] = {str(n): encrypted for n in names}
             continue
         values[name] = _parse_config_value(raw)
     return values

@@ -37,7 +37,9 @@ def generate(out_dir: pathlib.Path) -> list[pathlib.Path]:
     grpc_file = out_dir / "helloworld_pb2_grpc.py"
     grpc_file.write_text(_TOP_LEVEL_IMPORT.sub(r"from . import \1 as \2", grpc_file.read_text()))
     init = out_dir / "__init__.py"
-    init.write_text('"""Stubs generated from service/protos/helloworld.proto by service/generate_stubs.py."""\n')
+    init.write_text(
+        '"""Stubs generated from service/protos/helloworld.proto by service/generate_stubs.py."""\n'
+    )
     return sorted(out_dir.glob("*"))
 
 

@@ -77,7 +77,9 @@ def rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tuple
             result.extend(rows(nested, f"{key}."))
             continue
         list_args = typing.get_args(field.annotation)
-        item_model = _model_of(list_args[0]) if typing.get_origin(field.annotation) is list and list_args else None
+        item_model = (
+            _model_of(list_args[0]) if typing.get_origin(field.annotation) is list and list_args else None
+        )
         result.append((key, _type_name(field.annotation), _default(field), description))
         if item_model is not None:
             result.extend(rows(item_model, f"{key}[]."))

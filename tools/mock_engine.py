@@ -6,11 +6,13 @@ dependencies are seen as well as its inputs; `FakeAzure` answers like Azure woul
 deterministic provider-computed outputs (ids, principal ids, OIDC issuer, endpoints, ...).
 """
 
+import asyncio
 import base64
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,8 @@ ARM_TYPES: dict[str, str] = {
     "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/agentPools",
     "containerservice:MaintenanceConfiguration": "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "kubernetesconfiguration:Extension": "Microsoft.KubernetesConfiguration/extensions",
+    "monitor:DataCollectionRuleAssociation": "Microsoft.Insights/dataCollectionRuleAssociations",
     "keyvault:Vault": "Microsoft.KeyVault/vaults",
     "keyvault:Secret": "Microsoft.KeyVault/vaults/secrets",
     "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
@@ -52,6 +56,10 @@ ARM_TYPES: dict[str, str] = {
     "monitor:DiagnosticSetting": "Microsoft.Insights/diagnosticSettings",
     "alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
     "dashboard:Grafana": "Microsoft.Dashboard/grafana",
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
     "apimanagement:ApiManagementService": "Microsoft.ApiManagement/service",
     "authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
     "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
@@ -81,7 +89,15 @@ _NAME_KEYS = (
     "sid",
     "loggerId",
     "roleAssignmentName",
+    "privateDnsZoneGroupName",
+    "virtualNetworkLinkName",
+    "privateEndpointName",
+    "privateZoneName",
     "roleDefinitionId",
+    "certificateId",
+    "backendId",
+    "diagnosticId",
+    "hcId",
     "name",
 )
 
@@ -91,7 +107,9 @@ def _azure_name(resource_type: str, logical: str, inputs: Mapping[str, Any]) -> 
     if module_type == "resources:ResourceGroup":
         return str(inputs.get("resourceGroupName") or logical)
     for key in _NAME_KEYS:
-        if key == "resourceGroupName" or key == "serviceName" and module_type != "apimanagement:ApiManagementService":
+        if key == "resourceGroupName" or (
+            key == "serviceName" and module_type != "apimanagement:ApiManagementService"
+        ):
             continue
         value = inputs.get(key)
         if isinstance(value, str) and value:
@@ -122,6 +140,16 @@ def _identity_block(identity: Any, seed: str) -> Any:
     if "SystemAssigned" in str(identity.get("type", "")):
         result.setdefault("principalId", fake_guid(seed, "principal"))
         result.setdefault("tenantId", TENANT_ID)
+    # azure-native v3 takes user-assigned identity ids as a list; Azure returns a map id -> identity.
+    user_assigned = identity.get("userAssignedIdentities")
+    if isinstance(user_assigned, list):
+        result["userAssignedIdentities"] = {
+            str(uid): {
+                "principalId": fake_guid(str(uid), "principal"),
+                "clientId": fake_guid(str(uid), "client"),
+            }
+            for uid in user_assigned
+        }
     return result
 
 
@@ -174,8 +202,12 @@ def _azure_outputs(resource_type: str, name: str, arm_id: str, inputs: Mapping[s
         out["properties"] = {**props, "vaultUri": f"https://{name}.vault.azure.net/"}
     elif module_type == "keyvault:Secret":
         vault = inputs.get("vaultName", "vault")
+        properties = inputs.get("properties") or {}
+        # A secret value makes the whole `properties` object a secret; Azure never returns the value.
+        if rpc.is_rpc_secret(properties):
+            properties = rpc.unwrap_rpc_secret(properties)
         out["properties"] = {
-            **{k: v for k, v in dict(inputs.get("properties") or {}).items() if k != "value"},
+            **{k: v for k, v in dict(properties).items() if k != "value"},
             "secretUri": f"https://{vault}.vault.azure.net/secrets/{name}",
         }
     elif module_type == "operationalinsights:Workspace":
@@ -199,8 +231,12 @@ def _azure_outputs(resource_type: str, name: str, arm_id: str, inputs: Mapping[s
         )
     elif module_type == "monitor:DataCollectionEndpoint":
         out.update(
-            metricsIngestion={"endpoint": f"https://{name}-fake.{location}-1.metrics.ingest.monitor.azure.com"},
-            configurationAccess={"endpoint": f"https://{name}-fake.{location}-1.handler.control.monitor.azure.com"},
+            metricsIngestion={
+                "endpoint": f"https://{name}-fake.{location}-1.metrics.ingest.monitor.azure.com"
+            },
+            configurationAccess={
+                "endpoint": f"https://{name}-fake.{location}-1.handler.control.monitor.azure.com"
+            },
         )
     elif module_type == "dashboard:Grafana":
         out["properties"] = {
@@ -237,7 +273,10 @@ def fake_kubeconfig(cluster_name: str, server: str, user: str) -> str:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [
-                {"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": FAKE_CA_DATA}}
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": server, "certificate-authority-data": FAKE_CA_DATA},
+                }
             ],
             "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}],
             "current-context": cluster_name,
@@ -255,6 +294,37 @@ def fake_kubeconfig(cluster_name: str, server: str, user: str) -> str:
             ],
         }
     )
+
+
+def fake_pem(label: str, kind: str) -> str:
+    """A PEM block whose body is valid base64 of a recognisable fake (never real key material)."""
+    body = base64.b64encode(f"fake-{kind.lower().replace(' ', '-')}:{label}".encode()).decode()
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
+FAKE_CERT_NOT_AFTER = "2036-01-01T00:00:00Z"
+
+
+def _tls_outputs(resource_type: str, name: str) -> dict[str, Any]:
+    """Outputs of the pulumi-tls resources (keys and certificates are placeholders)."""
+    kind = resource_type.removeprefix("tls:index/").partition(":")[0]
+    if kind == "privateKey":
+        return {
+            "privateKeyPem": fake_pem(name, "EC PRIVATE KEY"),
+            "privateKeyPemPkcs8": fake_pem(name, "PRIVATE KEY"),
+            "privateKeyOpenssh": fake_pem(name, "OPENSSH PRIVATE KEY"),
+            "publicKeyPem": fake_pem(name, "PUBLIC KEY"),
+        }
+    if kind == "certRequest":
+        return {"certRequestPem": fake_pem(name, "CERTIFICATE REQUEST")}
+    if kind in ("selfSignedCert", "locallySignedCert"):
+        return {
+            "certPem": fake_pem(name, "CERTIFICATE"),
+            "validityStartTime": "2026-01-01T00:00:00Z",
+            "validityEndTime": FAKE_CERT_NOT_AFTER,
+            "readyForRenewal": False,
+        }
+    return {}
 
 
 class FakeAzure(pulumi.runtime.Mocks):
@@ -281,6 +351,8 @@ class FakeAzure(pulumi.runtime.Mocks):
                 "clientId": fake_guid(args.typ, args.name, "client"),
                 "applicationId": fake_guid(args.typ, args.name, "client"),
             }
+        if args.typ.startswith("tls:"):
+            return f"{args.name}-id", {**inputs, **_tls_outputs(args.typ, args.name)}
         if args.typ.startswith("random:"):
             return args.name, {**inputs, "result": hashlib.sha256(args.name.encode()).hexdigest()[:16]}
         return f"{args.name}-id", inputs
@@ -288,7 +360,10 @@ class FakeAzure(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
         token = args.token
-        if token in ("azure-native:authorization:getClientConfig", "azuread:index/getClientConfig:getClientConfig"):
+        if token in (
+            "azure-native:authorization:getClientConfig",
+            "azuread:index/getClientConfig:getClientConfig",
+        ):
             return {
                 "clientId": DEPLOYER_CLIENT_ID,
                 "objectId": DEPLOYER_OBJECT_ID,
@@ -304,6 +379,9 @@ class FakeAzure(pulumi.runtime.Mocks):
             user = "clusterAdmin" if "Admin" in token else "clusterUser"
             kubeconfig = fake_kubeconfig(cluster, server, f"{user}_{cluster}")
             return {"kubeconfigs": [{"name": user, "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+        if token == "azure-native:apimanagement:listSubscriptionSecrets":
+            sid = str(args.args.get("sid", "subscription"))
+            return {"primaryKey": f"fake-primary-key-{sid}", "secondaryKey": f"fake-secondary-key-{sid}"}
         raise NotImplementedError(
             f"the offline plan does not answer the invoke {token!r}; add it to tools/mock_engine.py FakeAzure.call"
         )
@@ -388,7 +466,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.outputs: dict[str, dict[str, Any]] = {}
         self.raw_outputs: dict[str, dict[str, Any]] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         pulumi_mocks._ensure_event_loop()
         raw = rpc.deserialize_properties(request.object)
@@ -407,7 +485,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         pulumi_mocks._ensure_event_loop()
         raw = rpc.deserialize_properties(request.outputs)
         self.raw_outputs[request.urn] = raw
@@ -441,8 +519,25 @@ class Plan:
     def kubernetes_objects(self) -> list[dict[str, Any]]:
         """Every Kubernetes object the stack creates, as `kubectl apply` would take it."""
         return [
-            r.inputs for r in self.resources if r.custom and r.type.startswith("kubernetes:") and "kind" in r.inputs
+            r.inputs
+            for r in self.resources
+            if r.custom and r.type.startswith("kubernetes:") and "kind" in r.inputs
         ]
+
+
+class InlineExecutor(ThreadPoolExecutor):
+    """An executor that runs each call at once on the calling thread (the mock monitor is instant).
+
+    (A ThreadPoolExecutor subclass only because asyncio accepts nothing else as default executor.)
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future[Any]":
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, like a worker thread would
+            future.set_exception(exc)
+        return future
 
 
 def _config_value(value: Any) -> str:
@@ -460,13 +555,27 @@ def run_program(
     """Run `program` under the mock engine with the given full config keys (`aks-grpc:cluster`, ...)."""
     mocks = FakeAzure()
     monitor = RecordingMonitor(mocks)
+    # A fresh loop per run (callbacks left over from an earlier run in this process must not
+    # interleave), whose default executor answers the SDK's monitor calls inline: no threads.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.set_default_executor(InlineExecutor())
     pulumi.runtime.set_all_config({k: _config_value(v) for k, v in config.items()}, secret_keys or [])
     # A fresh root Stack per run, so several programs can run in one process (tests).
     pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    created: dict[tuple[str, str], int] = {}
 
     @pulumi.runtime.test
     def _run() -> None:
+        # The SDK registers resources from coroutines whose interleaving depends on set iteration
+        # over objects (id-hashed), so the order registrations reach the engine varies from run to
+        # run. The order the program *creates* them is deterministic: a transformation sees every
+        # resource synchronously in its constructor, and the plan is listed in that order.
+        def record_creation(args: pulumi.ResourceTransformationArgs) -> None:
+            created.setdefault((args.type_, args.name), len(created))
+
+        pulumi.runtime.register_stack_transformation(record_creation)
         program()
         # Under mocks the root stack registered its (empty) outputs before the program ran:
         # register them again so the exports are recorded like the engine would see them.
@@ -479,7 +588,14 @@ def run_program(
     stack_urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
     return Plan(
         stack=stack,
-        resources=monitor.recorded,
+        resources=sorted(
+            monitor.recorded,
+            key=lambda r: (
+                r.type != "pulumi:pulumi:Stack",
+                created.get((r.type, r.name), len(created)),
+                r.urn,
+            ),
+        ),
         outputs=monitor.outputs.get(stack_urn, {}),
         raw_outputs=monitor.raw_outputs.get(stack_urn, {}),
         invokes=mocks.invokes,

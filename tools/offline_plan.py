@@ -33,7 +33,9 @@ class PlanError(Exception):
 
 
 def available_stacks(stacks_dir: Path = STACKS_DIR) -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml")
+    )
 
 
 def _replace_secure(value: Any) -> tuple[Any, bool]:
@@ -138,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.offline_plan", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output folder (default build/<stack>)")
-    parser.add_argument("--stack-file", type=Path, help="use this stack file instead of stacks/Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--stack-file", type=Path, help="use this stack file instead of stacks/Pulumi.<stack>.yaml"
+    )
     args = parser.parse_args(argv)
     out = args.out or REPO_ROOT / "build" / args.stack
     started = time.perf_counter()

@@ -10,7 +10,9 @@ from components.naming import REGION_CODES, RULES, StackNames, deterministic_gui
 # The same domains the settings model allows (components/settings.py).
 workloads = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
 environments = st.from_regex(r"[a-z][a-z0-9]{1,7}", fullmatch=True)
-locations = st.one_of(st.sampled_from(sorted(REGION_CODES)), st.from_regex(r"[a-z][a-z0-9]{2,30}", fullmatch=True))
+locations = st.one_of(
+    st.sampled_from(sorted(REGION_CODES)), st.from_regex(r"[a-z][a-z0-9]{2,30}", fullmatch=True)
+)
 subscriptions = st.uuids().map(str)
 
 # name produced -> the rule it must satisfy

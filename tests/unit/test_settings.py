@@ -51,10 +51,20 @@ def test_unknown_key_lists_the_allowed_keys():
 
 def test_every_problem_is_reported_at_once():
     problems = problems_for(
-        {"environment": "PROD", "bogus": 1, "apim": {"publisherEmail": "x"}, "keyVault": {"ipRules": ["nope"]}}
+        {
+            "environment": "PROD",
+            "bogus": 1,
+            "apim": {"publisherEmail": "x"},
+            "keyVault": {"ipRules": ["nope"]},
+        }
     )
     keys = {p.split(":", 2)[0] + ":" + p.split(":", 2)[1] for p in problems}
-    assert {"aks-grpc:environment", "aks-grpc:bogus", "aks-grpc:apim.publisherEmail", "aks-grpc:keyVault.ipRules[0]"} <= keys
+    assert {
+        "aks-grpc:environment",
+        "aks-grpc:bogus",
+        "aks-grpc:apim.publisherEmail",
+        "aks-grpc:keyVault.ipRules[0]",
+    } <= keys
 
 
 def test_missing_required_keys_are_named():
@@ -101,3 +111,18 @@ def test_program_config_parses_objects_but_keeps_scalars_as_strings(monkeypatch)
         assert config_from_pulumi() == {"workloadName": "1.30"}
     finally:
         pulumi.runtime.set_all_config({})
+
+
+def test_nested_models_default_through_validation_so_their_problems_keep_their_key():
+    from pydantic import BaseModel
+
+    from components.settings import StackSettings
+
+    def walk(model: type[BaseModel], path: str) -> None:
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                assert field.default_factory is dict, f"{path}{name}: use nested() as its default"
+                walk(annotation, f"{path}{name}.")
+
+    walk(StackSettings, "")

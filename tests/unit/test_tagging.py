@@ -12,7 +12,9 @@ def test_stack_tags_reach_taggable_resources_and_win_over_a_resource_own_tags(ru
     def program() -> None:
         apply_stack_tags(STACK_TAGS)
         resources.ResourceGroup("plain", resource_group_name="rg-a")
-        resources.ResourceGroup("own", resource_group_name="rg-b", tags={"owner": "team", "environment": "sandbox"})
+        resources.ResourceGroup(
+            "own", resource_group_name="rg-b", tags={"owner": "team", "environment": "sandbox"}
+        )
 
     plan = run_mocked(program)
     assert plan.one("azure-native:resources:ResourceGroup", "plain").inputs["tags"] == STACK_TAGS

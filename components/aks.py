@@ -1,0 +1,642 @@
+"""AksCluster: a secure-by-default AKS cluster with Istio, Key Vault CSI, workload identity, managed
+Prometheus wiring, a container registry and a Kubernetes provider that authenticates through Entra ID.
+
+What it creates (children of the component):
+- the control-plane identity (user-assigned) and the `ManagedCluster` with only the system pool inline
+  (pulumi-azure-native#2719: keep the inline list to the system pool);
+- the workload pool as a separate `AgentPool` (autoscaled; `count` ignored so Pulumi never fights the
+  autoscaler);
+- the maintenance configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`;
+- the data collection rule associations (Prometheus DCR, Container Insights DCR, and the DCE association
+  named exactly `configurationAccessEndpoint`) and the cluster's diagnostic setting, when their ids are given;
+- a container registry with AcrPull for the kubelet identity;
+- "Azure Kubernetes Service RBAC Cluster Admin" for the deploying principal, and the `pulumi_kubernetes`
+  Provider built from a kubelogin kubeconfig (components/kubeconfig.py).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import (
+    containerregistry,
+    containerservice,
+    kubernetesconfiguration,
+    managedidentity,
+    monitor,
+)
+
+from components import azure_ids
+from components.common import (
+    RoleAssignmentArgs,
+    deployer_principal_type,
+    diagnostic_setting,
+    management_lock,
+    role_assignment,
+    role_assignments,
+)
+from components.kubeconfig import (
+    cluster_endpoint,
+    decode_credential,
+    effective_login_mode,
+    kubelogin_kubeconfig,
+)
+from components.naming import StackNames
+from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
+
+CLUSTER_LOG_CATEGORIES = (
+    "kube-audit-admin",
+    "guard",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "cluster-autoscaler",
+)
+"""AKS resource log categories sent to Log Analytics (kube-audit-admin: audit without get/list noise)."""
+
+SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+"""Keeps application pods off the system pool (AKS docs: "Manage system node pools")."""
+
+# VM size -> the largest ephemeral OS disk it can hold, in GiB: the bigger of its cache and its temp
+# (resource) disk. Source: Azure VM size docs (Ddsv5/Ddsv5-AMD/Edsv5 "temp storage", Dsv3/DSv2 "cache
+# size"), 2026. Sizes not listed get a managed OS disk under `osDiskType: auto`; add a size here, or
+# force `osDiskType: Ephemeral` in the stack config.
+EPHEMERAL_OS_DISK_MAX_GB: dict[str, int] = {
+    "Standard_D2ds_v5": 75,
+    "Standard_D4ds_v5": 150,
+    "Standard_D8ds_v5": 300,
+    "Standard_D16ds_v5": 600,
+    "Standard_D32ds_v5": 1200,
+    "Standard_D2ads_v5": 75,
+    "Standard_D4ads_v5": 150,
+    "Standard_D8ads_v5": 300,
+    "Standard_D16ads_v5": 600,
+    "Standard_E2ds_v5": 75,
+    "Standard_E4ds_v5": 150,
+    "Standard_E8ds_v5": 300,
+    "Standard_DS2_v2": 86,
+    "Standard_D2s_v3": 50,
+    "Standard_D4s_v3": 100,
+    "Standard_D8s_v3": 200,
+}
+
+
+def os_disk_type(pool: NodePoolSettings) -> str:
+    """`Ephemeral` or `Managed`: `auto` picks Ephemeral when the VM size's local storage holds the disk."""
+    if pool.os_disk_type != "auto":
+        return pool.os_disk_type
+    capacity = EPHEMERAL_OS_DISK_MAX_GB.get(pool.vm_size, 0)
+    return "Ephemeral" if pool.os_disk_size_gb <= capacity else "Managed"
+
+
+@dataclass
+class AksClusterArgs:
+    """Inputs of `AksCluster`. Optional monitoring ids switch their integrations on when given."""
+
+    settings: ClusterSettings
+    """The validated `aks-grpc:cluster` settings."""
+    names: StackNames
+    """The stack's Azure names."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the cluster and registry."""
+    location: pulumi.Input[str]
+    """Azure region."""
+    subscription_id: pulumi.Input[str]
+    """Subscription id (role definition ids are built from it)."""
+    tenant_id: pulumi.Input[str]
+    """Entra ID tenant of the cluster's AAD integration and of kubelogin."""
+    deployer_object_id: pulumi.Input[str]
+    """Object id of the deploying principal (`getClientConfig().object_id`): gets RBAC Cluster Admin."""
+    deployer_client_id: pulumi.Input[str] | None = None
+    """Client (application) id of the deploying principal; required for the `spn` kubelogin mode."""
+    log_analytics_workspace_id: pulumi.Input[str] | None = None
+    """Log Analytics workspace for Container Insights (omsagent add-on) and Defender."""
+    prometheus_rule_id: pulumi.Input[str] | None = None
+    """The managed Prometheus DCR: associated with the cluster when given."""
+    container_insights_rule_id: pulumi.Input[str] | None = None
+    """The MSCI- Container Insights DCR: associated with the cluster when given."""
+    data_collection_endpoint_id: pulumi.Input[str] | None = None
+    """The DCE: associated with the cluster as `configurationAccessEndpoint` when given."""
+    keda_enabled: bool = False
+    """Turn on the KEDA add-on (the workload scales on Prometheus metrics)."""
+    dapr_enabled: bool = False
+    """Install the Dapr cluster extension (`microsoft.dapr`)."""
+    dapr_release_train: str = "stable"
+    """Dapr extension release train (`stable` or `dev`)."""
+    dapr_high_availability: bool = False
+    """Run Dapr's control plane highly available (`global.ha.enabled`)."""
+    diagnostics: pulumi.Input[str] | None = None
+    """Log Analytics workspace id for the cluster's resource logs (uniform knob)."""
+    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=list)
+    """Extra role assignments scoped to the cluster (uniform knob)."""
+    lock: str | None = None
+    """`CanNotDelete` or `ReadOnly` lock on the cluster (uniform knob)."""
+    tags: Mapping[str, pulumi.Input[str]] | None = None
+    """Extra tags (the stack transformation already adds the standard ones)."""
+
+
+def validate_aks_cluster_args(args: AksClusterArgs, login_mode: str) -> None:
+    """Reject argument combinations that cannot work, naming the field (settings are validated already)."""
+    if login_mode == "spn" and args.deployer_client_id is None:
+        raise ValueError("deployer_client_id: the spn kubelogin mode needs the service principal's client id")
+    if args.lock not in (None, "CanNotDelete", "ReadOnly"):
+        raise ValueError(f"lock: must be CanNotDelete or ReadOnly, got {args.lock!r}")
+    for pool_key, pool in (("systemPool", args.settings.system_pool), ("userPool", args.settings.user_pool)):
+        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(pool.vm_size)
+        if pool.os_disk_type == "Ephemeral" and capacity is not None and pool.os_disk_size_gb > capacity:
+            raise ValueError(
+                f"settings.{pool_key}: {pool.vm_size} holds an ephemeral OS disk of at most {capacity} GiB, "
+                f"osDiskSizeGb is {pool.os_disk_size_gb}"
+            )
+
+
+def sdk_kwargs(resource_args: Any) -> dict[str, Any]:
+    """Keyword arguments for a resource from its typed `*Args` object.
+
+    pulumi-azure-native 3.29 stores `resource_name` in `*Args` but its `_internal_init` expects
+    `resource_name_` (it clashes with Pulumi's logical name), so `Resource(name, SomeArgs(resource_name=...))`
+    raises "got multiple values for argument 'resource_name'". Building the typed Args first keeps the
+    misspelling protection; this renames that one key.
+    """
+    return {
+        ("resource_name_" if key == "resource_name" else key): value
+        for key, value in vars(resource_args).items()
+    }
+
+
+def _maintenance_window(window: MaintenanceWindowSettings) -> containerservice.MaintenanceWindowArgs:
+    return containerservice.MaintenanceWindowArgs(
+        schedule=containerservice.ScheduleArgs(
+            weekly=containerservice.WeeklyScheduleArgs(
+                day_of_week=window.day_of_week, interval_weeks=window.interval_weeks
+            )
+        ),
+        duration_hours=window.duration_hours,
+        start_time=window.start_time,
+        utc_offset=window.utc_offset,
+    )
+
+
+def _identity_field(profile: Mapping[str, Any] | None, key: str, attribute: str) -> str:
+    """`identityProfile[key].<attribute>` of a cluster, failing loudly when Azure did not return it."""
+    identity = (profile or {}).get(key)
+    value = getattr(identity, attribute, None)
+    if not value:
+        raise ValueError(f"the cluster returned no {key} identity {attribute}")
+    return str(value)
+
+
+def _addon_identity_field(profiles: Mapping[str, Any] | None, addon: str, attribute: str) -> str:
+    """`addonProfiles[addon].identity.<attribute>`: the identity AKS created for an add-on."""
+    identity = getattr((profiles or {}).get(addon), "identity", None)
+    value = getattr(identity, attribute, None)
+    if not value:
+        raise ValueError(f"the cluster returned no identity {attribute} for the {addon} add-on")
+    return str(value)
+
+
+def _provider_kubeconfig(
+    credentials: Any,
+    cluster_name: str,
+    login_mode: str,
+    tenant_id: str | None,
+    client_id: str | None,
+    *,
+    admin: bool,
+) -> str:
+    """Kubeconfig text from an AKS credentials result (derivation only; runs inside `apply`)."""
+    text = decode_credential(credentials.kubeconfigs[0].value)
+    if admin:
+        return text
+    endpoint = cluster_endpoint(text)
+    return kubelogin_kubeconfig(
+        cluster_name=cluster_name,
+        server=endpoint.server,
+        certificate_authority_data=endpoint.certificate_authority_data,
+        login_mode=login_mode,
+        tenant_id=tenant_id,
+        client_id=client_id,
+    )
+
+
+class AksCluster(pulumi.ComponentResource):
+    """The AKS cluster of one stack and everything needed to deploy into it."""
+
+    cluster: containerservice.ManagedCluster
+    provider: k8s.Provider
+    registry: containerregistry.Registry
+    kubernetes_ready: list[pulumi.Resource]
+
+    def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aksgrpc:aks:AksCluster", name, None, opts)
+        settings = args.settings
+        names = args.names
+        login_mode = effective_login_mode(settings.kubelogin_mode)
+        validate_aks_cluster_args(args, login_mode)
+        child = pulumi.ResourceOptions(parent=self)
+        for warning in settings.warnings:
+            pulumi.log.warn(warning, resource=self)
+
+        self.control_plane_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            **sdk_kwargs(
+                managedidentity.UserAssignedIdentityArgs(
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    resource_name=names.identity("aks"),
+                    tags=args.tags,
+                )
+            ),
+            opts=child,
+        )
+
+        zones = list(settings.zones) or None
+        system = settings.system_pool
+        system_pool = containerservice.ManagedClusterAgentPoolProfileArgs(
+            name=names.system_agent_pool,
+            mode=containerservice.AgentPoolMode.SYSTEM,
+            type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            vm_size=system.vm_size,
+            enable_auto_scaling=True,
+            count=system.min_count,
+            min_count=system.min_count,
+            max_count=system.max_count,
+            max_pods=system.max_pods,
+            availability_zones=zones,
+            os_type=containerservice.OSType.LINUX,
+            os_sku=containerservice.OSSKU.AZURE_LINUX,
+            os_disk_type=os_disk_type(system),
+            os_disk_size_gb=system.os_disk_size_gb,
+            node_taints=[SYSTEM_POOL_TAINT],
+            orchestrator_version=settings.kubernetes_version,
+            upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=system.max_surge),
+        )
+
+        workspace = args.log_analytics_workspace_id
+        addons: dict[str, containerservice.ManagedClusterAddonProfileArgs] = {
+            azure_ids.ADDON_KEY_VAULT_SECRETS_PROVIDER: containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                # Add-on config values are strings, "true" included (AKS docs: "Azure Key Vault provider
+                # for Secrets Store CSI Driver", enable autorotation).
+                config={
+                    "enableSecretRotation": "true",
+                    "rotationPollInterval": settings.secret_rotation_poll_interval,
+                },
+            ),
+            azure_ids.ADDON_AZURE_POLICY: containerservice.ManagedClusterAddonProfileArgs(enabled=True),
+        }
+        if workspace is not None:
+            addons[azure_ids.ADDON_MONITORING] = containerservice.ManagedClusterAddonProfileArgs(
+                enabled=True,
+                config={"logAnalyticsWorkspaceResourceID": workspace, "useAADAuth": "true"},
+            )
+
+        istio = settings.istio
+        gateways = [
+            containerservice.IstioIngressGatewayArgs(
+                enabled=istio.external_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.EXTERNAL
+            ),
+            containerservice.IstioIngressGatewayArgs(
+                enabled=istio.internal_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.INTERNAL
+            ),
+        ]
+
+        defender = None
+        if workspace is not None and settings.defender:
+            defender = containerservice.ManagedClusterSecurityProfileDefenderArgs(
+                log_analytics_workspace_resource_id=workspace,
+                security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                    enabled=True
+                ),
+            )
+
+        network = settings.network
+        self.cluster = containerservice.ManagedCluster(
+            f"{name}-aks",
+            **sdk_kwargs(
+                containerservice.ManagedClusterArgs(
+                    resource_group_name=args.resource_group_name,
+                    resource_name=names.aks,
+                    location=args.location,
+                    dns_prefix=names.aks_dns_prefix,
+                    node_resource_group=names.node_resource_group,
+                    kubernetes_version=settings.kubernetes_version,
+                    sku=containerservice.ManagedClusterSKUArgs(
+                        name=containerservice.ManagedClusterSKUName.BASE, tier=settings.sku_tier
+                    ),
+                    identity=containerservice.ManagedClusterIdentityArgs(
+                        type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+                        user_assigned_identities=[self.control_plane_identity.id],
+                    ),
+                    enable_rbac=True,
+                    disable_local_accounts=not settings.sandbox_local_accounts,
+                    aad_profile=containerservice.ManagedClusterAADProfileArgs(
+                        managed=True,
+                        enable_azure_rbac=True,
+                        admin_group_object_ids=list(settings.admin_group_object_ids),
+                        tenant_id=args.tenant_id,
+                    ),
+                    oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+                    security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                        workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                            enabled=True
+                        ),
+                        image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+                            enabled=True, interval_hours=settings.image_cleaner_interval_hours
+                        ),
+                        defender=defender,
+                    ),
+                    api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                        enable_private_cluster=settings.private_cluster,
+                        authorized_ip_ranges=None
+                        if settings.private_cluster
+                        else list(settings.authorized_ip_ranges),
+                        disable_run_command=settings.disable_run_command,
+                    ),
+                    network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+                        network_plugin=containerservice.NetworkPlugin.AZURE,
+                        network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
+                        network_dataplane=containerservice.NetworkDataplane.CILIUM,
+                        network_policy=containerservice.NetworkPolicy.CILIUM,
+                        pod_cidr=network.pod_cidr,
+                        service_cidr=network.service_cidr,
+                        dns_service_ip=network.dns_service_ip,
+                        outbound_type=network.outbound_type,
+                        load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+                    ),
+                    auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                        upgrade_channel=settings.upgrade_channel,
+                        node_os_upgrade_channel=settings.node_os_upgrade_channel,
+                    ),
+                    agent_pool_profiles=[system_pool],
+                    addon_profiles=addons,
+                    azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
+                        metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+                    ),
+                    workload_auto_scaler_profile=containerservice.ManagedClusterWorkloadAutoScalerProfileArgs(
+                        keda=containerservice.ManagedClusterWorkloadAutoScalerProfileKedaArgs(
+                            enabled=args.keda_enabled
+                        )
+                    ),
+                    service_mesh_profile=containerservice.ServiceMeshProfileArgs(
+                        mode=containerservice.ServiceMeshMode.ISTIO,
+                        istio=containerservice.IstioServiceMeshArgs(
+                            revisions=list(istio.revisions),
+                            components=containerservice.IstioComponentsArgs(ingress_gateways=gateways),
+                        ),
+                    ),
+                    tags=args.tags,
+                )
+            ),
+            # The autoscaler owns the system pool's node count after creation.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
+        )
+        cluster = self.cluster
+
+        user = settings.user_pool
+        self.user_pool = containerservice.AgentPool(
+            f"{name}-user-pool",
+            **sdk_kwargs(
+                containerservice.AgentPoolArgs(
+                    resource_group_name=args.resource_group_name,
+                    resource_name=cluster.name,
+                    agent_pool_name=names.user_agent_pool,
+                    mode=containerservice.AgentPoolMode.USER,
+                    type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+                    vm_size=user.vm_size,
+                    enable_auto_scaling=True,
+                    count=user.min_count,
+                    min_count=user.min_count,
+                    max_count=user.max_count,
+                    max_pods=user.max_pods,
+                    availability_zones=zones,
+                    os_type=containerservice.OSType.LINUX,
+                    os_sku=containerservice.OSSKU.AZURE_LINUX,
+                    os_disk_type=os_disk_type(user),
+                    os_disk_size_gb=user.os_disk_size_gb,
+                    orchestrator_version=settings.kubernetes_version,
+                    upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=user.max_surge),
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+        )
+
+        self.maintenance_configurations = [
+            containerservice.MaintenanceConfiguration(
+                f"{name}-{suffix}",
+                **sdk_kwargs(
+                    containerservice.MaintenanceConfigurationArgs(
+                        resource_group_name=args.resource_group_name,
+                        resource_name=cluster.name,
+                        config_name=config_name,
+                        maintenance_window=_maintenance_window(window),
+                    )
+                ),
+                opts=child,
+            )
+            for suffix, config_name, window in (
+                ("auto-upgrade-window", azure_ids.AKS_AUTO_UPGRADE_SCHEDULE, settings.auto_upgrade_window),
+                (
+                    "node-os-upgrade-window",
+                    azure_ids.AKS_NODE_OS_UPGRADE_SCHEDULE,
+                    settings.node_os_upgrade_window,
+                ),
+            )
+        ]
+
+        # Monitoring associations, scoped to the cluster (the rules and endpoint live in Observability).
+        self.data_collection_associations: list[monitor.DataCollectionRuleAssociation] = []
+        if args.prometheus_rule_id is not None:
+            self.data_collection_associations.append(
+                monitor.DataCollectionRuleAssociation(
+                    f"{name}-prometheus-dcra",
+                    monitor.DataCollectionRuleAssociationArgs(
+                        resource_uri=cluster.id,
+                        association_name=names.prometheus_rule_association,
+                        data_collection_rule_id=args.prometheus_rule_id,
+                        description="Managed Prometheus: deleting this association stops metric collection.",
+                    ),
+                    opts=child,
+                )
+            )
+        if args.container_insights_rule_id is not None:
+            self.data_collection_associations.append(
+                monitor.DataCollectionRuleAssociation(
+                    f"{name}-container-insights-dcra",
+                    monitor.DataCollectionRuleAssociationArgs(
+                        resource_uri=cluster.id,
+                        association_name=azure_ids.CONTAINER_INSIGHTS_ASSOCIATION,
+                        data_collection_rule_id=args.container_insights_rule_id,
+                        description="Container Insights: deleting this association stops log collection.",
+                    ),
+                    opts=child,
+                )
+            )
+        if args.data_collection_endpoint_id is not None:
+            self.data_collection_associations.append(
+                monitor.DataCollectionRuleAssociation(
+                    f"{name}-dce-association",
+                    monitor.DataCollectionRuleAssociationArgs(
+                        resource_uri=cluster.id,
+                        association_name=azure_ids.CONFIGURATION_ACCESS_ENDPOINT,
+                        data_collection_endpoint_id=args.data_collection_endpoint_id,
+                    ),
+                    opts=child,
+                )
+            )
+        self.diagnostic_setting = (
+            diagnostic_setting(
+                f"{name}-diagnostics",
+                resource_id=cluster.id,
+                workspace_id=args.diagnostics,
+                categories=CLUSTER_LOG_CATEGORIES,
+                opts=child,
+            )
+            if args.diagnostics is not None
+            else None
+        )
+
+        if args.dapr_enabled:
+            self.dapr = kubernetesconfiguration.Extension(
+                f"{name}-dapr",
+                kubernetesconfiguration.ExtensionArgs(
+                    resource_group_name=args.resource_group_name,
+                    cluster_rp="Microsoft.ContainerService",
+                    cluster_resource_name="managedClusters",
+                    cluster_name=cluster.name,
+                    extension_name="dapr",
+                    extension_type="Microsoft.Dapr",
+                    auto_upgrade_minor_version=True,
+                    release_train=args.dapr_release_train,
+                    # Istio already gives mTLS between pods; Dapr's own would encrypt twice.
+                    configuration_settings={
+                        "global.ha.enabled": "true" if args.dapr_high_availability else "false",
+                        "global.mtls.enabled": "false",
+                    },
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.user_pool]),
+            )
+
+        # Identities AKS creates: the kubelet identity pulls images; the CSI add-on identity is optional
+        # for the driver (workloads use workload identity) but exported for callers that want it.
+        self.kubelet_identity_object_id: pulumi.Output[str] = cluster.identity_profile.apply(
+            lambda profile: _identity_field(profile, "kubeletidentity", "object_id")
+        )
+        self.kubelet_identity_client_id: pulumi.Output[str] = cluster.identity_profile.apply(
+            lambda profile: _identity_field(profile, "kubeletidentity", "client_id")
+        )
+        addon = azure_ids.ADDON_KEY_VAULT_SECRETS_PROVIDER
+        self.key_vault_secrets_provider_client_id: pulumi.Output[str] = cluster.addon_profiles.apply(
+            lambda profiles: _addon_identity_field(profiles, addon, "client_id")
+        )
+        self.key_vault_secrets_provider_object_id: pulumi.Output[str] = cluster.addon_profiles.apply(
+            lambda profiles: _addon_identity_field(profiles, addon, "object_id")
+        )
+
+        # Registry: the workload image's home. Admin user and anonymous pull off: pulls use AcrPull.
+        registry_sku = settings.registry.sku
+        self.registry = containerregistry.Registry(
+            f"{name}-registry",
+            containerregistry.RegistryArgs(
+                resource_group_name=args.resource_group_name,
+                registry_name=names.container_registry,
+                location=args.location,
+                sku=containerregistry.SkuArgs(name=registry_sku),
+                admin_user_enabled=False,
+                anonymous_pull_enabled=False,
+                zone_redundancy=(
+                    containerregistry.ZoneRedundancy.ENABLED
+                    if registry_sku == "Premium" and settings.zones
+                    else containerregistry.ZoneRedundancy.DISABLED
+                ),
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        self.acr_pull = role_assignment(
+            f"{name}-acr-pull",
+            scope=self.registry.id,
+            assignment=RoleAssignmentArgs(
+                principal_id=self.kubelet_identity_object_id,
+                role_definition_id=azure_ids.ACR_PULL,
+                principal_type="ServicePrincipal",
+                description="AKS kubelet pulls workload images.",
+            ),
+            subscription_id=args.subscription_id,
+            opts=child,
+        )
+
+        # Access for the pipeline: Entra ID + Azure RBAC, so the deployer needs a Kubernetes role in Azure.
+        self.deployer_cluster_admin = role_assignment(
+            f"{name}-deployer-admin",
+            scope=cluster.id,
+            assignment=RoleAssignmentArgs(
+                principal_id=args.deployer_object_id,
+                role_definition_id=azure_ids.AKS_RBAC_CLUSTER_ADMIN,
+                principal_type=deployer_principal_type(settings.deployer_principal_type),
+                description="The deploying principal manages Kubernetes objects through Pulumi.",
+            ),
+            subscription_id=args.subscription_id,
+            opts=child,
+        )
+        self.extra_role_assignments = role_assignments(
+            name,
+            scope=cluster.id,
+            assignments=args.role_assignments,
+            subscription_id=args.subscription_id,
+            opts=child,
+        )
+        self.lock = management_lock(f"{name}-lock", scope=cluster.id, level=args.lock, opts=child)
+
+        # What every Kubernetes object waits for: the deployer's RBAC (else 403) and a pool for pods.
+        self.kubernetes_ready = [self.deployer_cluster_admin, self.user_pool]
+
+        admin = settings.sandbox_local_accounts
+        if admin:
+            credentials: pulumi.Output[Any] = containerservice.list_managed_cluster_admin_credentials_output(
+                resource_group_name=args.resource_group_name, resource_name=cluster.name
+            )
+        else:
+            credentials = containerservice.list_managed_cluster_user_credentials_output(
+                resource_group_name=args.resource_group_name, resource_name=cluster.name
+            )
+        kubeconfig = pulumi.Output.all(
+            credentials, cluster.name, args.tenant_id, args.deployer_client_id
+        ).apply(
+            lambda values: _provider_kubeconfig(
+                values[0], values[1], login_mode, values[2], values[3], admin=admin
+            )
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            k8s.ProviderArgs(
+                kubeconfig=pulumi.Output.secret(kubeconfig),
+                # A credential or login-mode change must not replace every Kubernetes object.
+                cluster_identifier=cluster.id,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.kubernetes_ready),
+        )
+
+        self.cluster_name: pulumi.Output[str] = cluster.name
+        self.cluster_id: pulumi.Output[str] = cluster.id
+        self.oidc_issuer_url: pulumi.Output[str] = cluster.oidc_issuer_profile.apply(
+            lambda profile: profile.issuer_url  # type: ignore[union-attr]
+        )
+        self.node_resource_group: pulumi.Output[str] = cluster.node_resource_group  # type: ignore[assignment]
+        self.registry_login_server: pulumi.Output[str] = self.registry.login_server
+        self.istio_revision: str = istio.active_revision
+        self.kubelogin_mode: str = login_mode
+
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterId": self.cluster_id,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "kubeletIdentityObjectId": self.kubelet_identity_object_id,
+                "keyVaultSecretsProviderClientId": self.key_vault_secrets_provider_client_id,
+                "nodeResourceGroup": self.node_resource_group,
+                "registryLoginServer": self.registry_login_server,
+                "istioRevision": self.istio_revision,
+            }
+        )

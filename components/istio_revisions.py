@@ -1,0 +1,125 @@
+"""Which AKS Istio add-on revisions support which Kubernetes minors, and the checks built on that.
+
+Istio add-on revisions (`asm-1-NN`) ship every few months and each supports a window of Kubernetes
+minors; a revision that falls out of support blocks cluster upgrades. The table is data, updated by
+hand from its source, and deliberately forgiving: a revision *newer* than the table passes with a
+warning (confirm it with `az aks mesh get-revisions --location <region>`), so a stale table never
+blocks a deploy. A known revision that does not support the configured minor is an error.
+
+Source: AKS docs "Istio-based service mesh add-on for AKS: supported versions" and
+`az aks mesh get-revisions`, as recorded in DESIGN.md ("Cluster"), mid-2026.
+"""
+
+import re
+from dataclasses import dataclass
+
+TABLE_SOURCE = 'learn.microsoft.com "Istio add-on supported versions" / `az aks mesh get-revisions`'
+TABLE_DATE = "2026-06"
+
+
+@dataclass(frozen=True)
+class SupportedMinors:
+    """The inclusive range of Kubernetes minors one revision supports (`1.30` .. `1.35`)."""
+
+    oldest: str
+    newest: str
+
+    def contains(self, minor: str) -> bool:
+        return _minor_number(self.oldest) <= _minor_number(minor) <= _minor_number(self.newest)
+
+
+# revision -> Kubernetes minors it supports. Update from the source above; add new revisions at the end.
+SUPPORTED_KUBERNETES_MINORS: dict[str, SupportedMinors] = {
+    "asm-1-28": SupportedMinors("1.30", "1.35"),
+    "asm-1-29": SupportedMinors("1.31", "1.36"),
+    "asm-1-30": SupportedMinors("1.32", "1.36"),
+}
+
+_REVISION = re.compile(r"^asm-1-(\d+)$")
+
+
+def revision_number(revision: str) -> int:
+    """`asm-1-28` -> 28. Raises ValueError for anything that is not an add-on revision."""
+    match = _REVISION.fullmatch(revision)
+    if match is None:
+        raise ValueError(f"{revision!r} is not an Istio add-on revision (asm-1-NN)")
+    return int(match.group(1))
+
+
+def _minor_number(minor: str) -> int:
+    return int(minor.split(".")[1])
+
+
+def newest_revision(revisions: list[str]) -> str:
+    """The newest of the given revisions (by number, not by string order: asm-1-9 < asm-1-10)."""
+    return max(revisions, key=revision_number)
+
+
+@dataclass(frozen=True)
+class RevisionCheck:
+    """Outcome of checking revisions against a Kubernetes minor: blocking errors and warnings."""
+
+    errors: list[tuple[int, str]]
+    """(index into the revisions list, message)."""
+    warnings: list[str]
+
+
+def check_revisions(revisions: list[str], kubernetes_minor: str) -> RevisionCheck:
+    """Check each revision against the table for the configured Kubernetes minor (`1.33`).
+
+    Also checks the canary rules: at most two revisions, and two only when consecutive.
+    """
+    errors: list[tuple[int, str]] = []
+    warnings: list[str] = []
+    known = sorted(SUPPORTED_KUBERNETES_MINORS, key=revision_number)
+    oldest_known, newest_known = revision_number(known[0]), revision_number(known[-1])
+    for index, revision in enumerate(revisions):
+        number = revision_number(revision)
+        supported = SUPPORTED_KUBERNETES_MINORS.get(revision)
+        if supported is not None:
+            if not supported.contains(kubernetes_minor):
+                alternatives = ", ".join(compatible_revisions(kubernetes_minor)) or "none"
+                errors.append(
+                    (
+                        index,
+                        f"Istio revision {revision} supports Kubernetes {supported.oldest}-"
+                        f"{supported.newest}, not {kubernetes_minor} "
+                        f"(table of {TABLE_DATE}: {TABLE_SOURCE}); "
+                        f"supported with {kubernetes_minor}: {alternatives}",
+                    )
+                )
+        elif number > newest_known:
+            warnings.append(
+                f"Istio revision {revision} is newer than the revision table ({TABLE_DATE}, newest "
+                f"{known[-1]}): confirm it supports Kubernetes {kubernetes_minor} with "
+                "`az aks mesh get-revisions --location <region>` and add it to components/istio_revisions.py"
+            )
+        elif number < oldest_known:
+            errors.append(
+                (
+                    index,
+                    f"Istio revision {revision} is older than every supported revision ({', '.join(known)})",
+                )
+            )
+        else:
+            errors.append(
+                (index, f"Istio revision {revision} is not a released revision ({', '.join(known)})")
+            )
+    if len(set(revisions)) != len(revisions):
+        errors.append((-1, f"lists a revision twice ({', '.join(revisions)})"))
+    elif len(revisions) > 2:
+        errors.append((-1, f"at most two revisions (two only during a canary upgrade), got {len(revisions)}"))
+    elif len(revisions) == 2:
+        first, second = sorted(revision_number(r) for r in revisions)
+        if second - first != 1:
+            errors.append((-1, f"a canary upgrade needs consecutive revisions, got {', '.join(revisions)}"))
+    return RevisionCheck(errors=errors, warnings=warnings)
+
+
+def compatible_revisions(kubernetes_minor: str) -> list[str]:
+    """Known revisions that support a Kubernetes minor, oldest first."""
+    return [
+        revision
+        for revision in sorted(SUPPORTED_KUBERNETES_MINORS, key=revision_number)
+        if SUPPORTED_KUBERNETES_MINORS[revision].contains(kubernetes_minor)
+    ]

@@ -1,0 +1,308 @@
+"""The stack's Key Vault and the secrets the workload mounts through the Key Vault CSI driver.
+
+The vault is locked down the way Azure's security baseline asks (RBAC authorization, purge
+protection, 90 days soft delete, firewall default Deny with the `AzureServices` bypass and the
+configured IP rules, optional private endpoint) and logs `AuditEvent` to Log Analytics.
+
+Secrets: the Application Insights connection string is always written
+(`appinsights-connection-string`). Further secrets are declared by name in `aks-grpc:keyVault.secrets`
+and their values live encrypted in the stack config object `aks-grpc:secrets`
+(`pulumi config set --secret --path 'aks-grpc:secrets.<name>' <value>`); values are only ever
+handled as Pulumi secrets, never as settings.
+"""
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pulumi
+from pulumi_azure_native import keyvault, network, privatedns
+
+from components import azure_ids
+from components.common import (
+    RoleAssignmentArgs,
+    diagnostic_setting,
+    management_lock,
+    role_assignment,
+    role_assignments,
+)
+from components.naming import RULES
+from components.settings import NAMESPACE, SECRET_VALUES_KEY, KeyVaultSettings
+
+APP_INSIGHTS_SECRET = "appinsights-connection-string"
+"""Key Vault secret (and CSI file) name of the Application Insights connection string."""
+
+PRINCIPAL_TYPES = ("User", "ServicePrincipal", "Group")
+
+
+@dataclass
+class SecretStoreArgs:
+    settings: KeyVaultSettings
+    """The stack's `aks-grpc:keyVault` settings."""
+    vault_name: str
+    """Globally unique vault name (`StackNames.key_vault`, 3-24 characters)."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the vault."""
+    location: pulumi.Input[str]
+    """Azure region of the vault."""
+    tenant_id: pulumi.Input[str]
+    """Entra tenant that authorizes access to the vault (`client.tenant_id`)."""
+    deployer_object_id: pulumi.Input[str]
+    """Object id of the principal running `pulumi up`; it gets Key Vault Secrets Officer."""
+    app_insights_connection_string: pulumi.Input[str]
+    """Stored as the secret `appinsights-connection-string` (always treated as a secret)."""
+    deployer_principal_type: str = "User"
+    """`User` locally, `ServicePrincipal` in CI (see `deployer_principal_type`)."""
+    subscription_id: pulumi.Input[str] = ""
+    """Subscription of the role assignments; empty: the vault's own subscription."""
+    diagnostics: pulumi.Input[str] = ""
+    """Log Analytics workspace id for `AuditEvent` logs and metrics; empty: no diagnostic setting."""
+    secret_values: pulumi.Input[Mapping[str, str]] = field(default_factory=dict)
+    """Values of the secrets `settings.secrets` declares (use `secret_values_from_config()`)."""
+    secret_expires: int = 0
+    """Expiry of every secret written, in Unix seconds; 0: `secret_expiry()` from today's date."""
+    role_assignments: list[RoleAssignmentArgs] = field(default_factory=list)
+    """Further roles on the vault (e.g. Key Vault Secrets User for a workload identity)."""
+    lock: str = ""
+    """`CanNotDelete` or `ReadOnly` on the vault; empty: no lock."""
+
+
+def validate_secret_store_args(args: SecretStoreArgs) -> None:
+    """Reject args that would fail in Azure, naming the field."""
+    if not isinstance(args.settings, KeyVaultSettings):
+        raise ValueError("SecretStoreArgs.settings must be a KeyVaultSettings")
+    if not RULES["key_vault"].check(args.vault_name):
+        raise ValueError(
+            f"SecretStoreArgs.vault_name: {args.vault_name!r} is not a valid Key Vault name "
+            "(3-24 letters, digits and single hyphens, starting with a letter)"
+        )
+    if args.deployer_principal_type not in PRINCIPAL_TYPES:
+        raise ValueError(
+            f"SecretStoreArgs.deployer_principal_type: must be one of {', '.join(PRINCIPAL_TYPES)}"
+        )
+    if args.lock not in ("", "CanNotDelete", "ReadOnly"):
+        raise ValueError("SecretStoreArgs.lock: must be CanNotDelete, ReadOnly or empty")
+    if args.secret_expires < 0:
+        raise ValueError("SecretStoreArgs.secret_expires: must be Unix seconds (or 0)")
+    if args.settings.private_endpoint.enabled and not (
+        args.settings.private_endpoint.subnet_id and args.settings.private_endpoint.virtual_network_id
+    ):
+        raise ValueError(
+            "SecretStoreArgs.settings.private_endpoint: subnet_id and virtual_network_id are required"
+        )
+
+
+def secret_expiry(now: datetime, valid_days: int) -> int:
+    """Expiry (Unix seconds) of the secrets written in `now`'s month: first day of the month + days.
+
+    Anchoring on the month keeps the value stable across every deploy in a month (no diff on each
+    run), while each month's first deploy renews the expiry, so a stack that deploys regularly never
+    serves an expired secret.
+    """
+    start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    return calendar.timegm((start + timedelta(days=valid_days)).timetuple())
+
+
+def secret_values_from_config() -> pulumi.Output[dict[str, str]]:
+    """The encrypted `aks-grpc:secrets` object as a secret Output (empty when not set)."""
+    values = pulumi.Config(NAMESPACE).get_secret_object(SECRET_VALUES_KEY)
+    return pulumi.Output.secret(values if values is not None else {})
+
+
+def _value_of(values: Any, name: str) -> str:
+    if not isinstance(values, Mapping) or name not in values:
+        raise ValueError(
+            f"{NAMESPACE}:{SECRET_VALUES_KEY}.{name} has no value; set it with "
+            f"`pulumi config set --secret --path '{NAMESPACE}:{SECRET_VALUES_KEY}.{name}' <value>`"
+        )
+    return str(values[name])
+
+
+def _secret_value(values: pulumi.Input[Mapping[str, str]], name: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.from_input(values).apply(lambda v: _value_of(v, name)))
+
+
+class SecretStore(pulumi.ComponentResource):
+    """A hardened Key Vault with the secrets the workload mounts (see the module docstring)."""
+
+    def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aksgrpc:keyvault:SecretStore", name, None, opts)
+        validate_secret_store_args(args)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.vault = keyvault.Vault(
+            f"{name}-kv",
+            keyvault.VaultArgs(
+                vault_name=args.vault_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                properties=keyvault.VaultPropertiesArgs(
+                    tenant_id=args.tenant_id,
+                    sku=keyvault.SkuArgs(family="A", name=keyvault.SkuName(settings.sku)),
+                    enable_rbac_authorization=True,
+                    enable_purge_protection=True,
+                    enable_soft_delete=True,
+                    soft_delete_retention_in_days=90,
+                    enabled_for_deployment=False,
+                    enabled_for_disk_encryption=False,
+                    enabled_for_template_deployment=False,
+                    public_network_access="Enabled",
+                    network_acls=keyvault.NetworkRuleSetArgs(
+                        default_action="Deny",
+                        bypass="AzureServices",
+                        ip_rules=[keyvault.IPRuleArgs(value=rule) for rule in settings.ip_rules],
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        self.vault_id: pulumi.Output[str] = self.vault.id
+        self.vault_name: pulumi.Output[str] = self.vault.name
+        self.vault_uri: pulumi.Output[str] = self.vault.properties.apply(lambda p: p.vault_uri or "")
+        self.tenant_id: pulumi.Output[str] = pulumi.Output.from_input(args.tenant_id)
+        subscription_id = args.subscription_id or self.vault.id.apply(lambda rid: rid.split("/")[2])
+
+        self.diagnostic_setting = (
+            diagnostic_setting(
+                f"{name}-diagnostics",
+                resource_id=self.vault.id,
+                workspace_id=args.diagnostics,
+                categories=["AuditEvent"],
+                opts=child,
+            )
+            if args.diagnostics
+            else None
+        )
+        self.lock = management_lock(f"{name}-lock", scope=self.vault.id, level=args.lock or None, opts=child)
+
+        self.secrets_officer = role_assignment(
+            f"{name}-deployer-secrets-officer",
+            scope=self.vault.id,
+            assignment=RoleAssignmentArgs(
+                principal_id=args.deployer_object_id,
+                role_definition_id=azure_ids.KEY_VAULT_SECRETS_OFFICER,
+                principal_type=args.deployer_principal_type,
+                description="The deploying principal writes the stack's secrets.",
+            ),
+            subscription_id=subscription_id,
+            opts=child,
+        )
+        self.secret_writers_ready: list[pulumi.Resource] = [self.secrets_officer]
+        self.role_assignments = role_assignments(
+            name,
+            scope=self.vault.id,
+            assignments=args.role_assignments,
+            subscription_id=subscription_id,
+            opts=child,
+        )
+
+        if settings.private_endpoint.enabled:
+            self._private_endpoint(name, args)
+
+        # --- secrets ----------------------------------------------------------------------------
+        expires = args.secret_expires or secret_expiry(datetime.now(UTC), settings.secret_validity_days)
+        self.secrets: dict[str, keyvault.Secret] = {}
+        self.secrets[APP_INSIGHTS_SECRET] = self._secret(
+            name, APP_INSIGHTS_SECRET, args.app_insights_connection_string, args, expires, "text/plain"
+        )
+        for secret_name in settings.secrets:
+            value = _secret_value(args.secret_values, secret_name)
+            self.secrets[secret_name] = self._secret(name, secret_name, value, args, expires, "text/plain")
+        self.secret_names: dict[str, str] = {logical: logical for logical in self.secrets}
+
+        self.register_outputs(
+            {
+                "vaultId": self.vault_id,
+                "vaultName": self.vault_name,
+                "vaultUri": self.vault_uri,
+                "tenantId": self.tenant_id,
+                "secretNames": self.secret_names,
+            }
+        )
+
+    def _secret(
+        self,
+        name: str,
+        secret_name: str,
+        value: pulumi.Input[str],
+        args: SecretStoreArgs,
+        expires: int,
+        content_type: str,
+    ) -> keyvault.Secret:
+        return keyvault.Secret(
+            f"{name}-secret-{secret_name}",
+            keyvault.SecretArgs(
+                vault_name=self.vault.name,
+                resource_group_name=args.resource_group_name,
+                secret_name=secret_name,
+                properties=keyvault.SecretPropertiesArgs(
+                    value=pulumi.Output.secret(value),
+                    content_type=content_type,
+                    attributes=keyvault.SecretAttributesArgs(enabled=True, expires=expires),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.secret_writers_ready),
+        )
+
+    def _private_endpoint(self, name: str, args: SecretStoreArgs) -> None:
+        """A private endpoint for the vault and the `privatelink.vaultcore.azure.net` zone resolving it."""
+        endpoint_settings = args.settings.private_endpoint
+        child = pulumi.ResourceOptions(parent=self)
+        self.private_dns_zone = privatedns.PrivateZone(
+            f"{name}-private-dns-zone",
+            privatedns.PrivateZoneArgs(
+                private_zone_name=azure_ids.KEY_VAULT_PRIVATE_DNS_ZONE,
+                resource_group_name=args.resource_group_name,
+                location="Global",
+            ),
+            opts=child,
+        )
+        self.private_dns_link = privatedns.VirtualNetworkLink(
+            f"{name}-private-dns-link",
+            privatedns.VirtualNetworkLinkArgs(
+                private_zone_name=self.private_dns_zone.name,
+                resource_group_name=args.resource_group_name,
+                virtual_network_link_name=f"link-{args.vault_name}",
+                virtual_network=privatedns.SubResourceArgs(id=endpoint_settings.virtual_network_id),
+                registration_enabled=False,
+                location="Global",
+            ),
+            opts=child,
+        )
+        self.private_endpoint = network.PrivateEndpoint(
+            f"{name}-private-endpoint",
+            network.PrivateEndpointArgs(
+                private_endpoint_name=f"pe-{args.vault_name}",
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                # A reference by id only: network.SubnetArgs would also send its defaults for the
+                # subnet's own network policies, which are not this endpoint's to change.
+                subnet={"id": endpoint_settings.subnet_id},  # type: ignore[arg-type]
+                private_link_service_connections=[
+                    network.PrivateLinkServiceConnectionArgs(
+                        name=f"pe-{args.vault_name}",
+                        private_link_service_id=self.vault.id,
+                        group_ids=[azure_ids.KEY_VAULT_PRIVATE_LINK_GROUP],
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        self.private_dns_zone_group = network.PrivateDnsZoneGroup(
+            f"{name}-private-dns-zone-group",
+            network.PrivateDnsZoneGroupArgs(
+                private_endpoint_name=self.private_endpoint.name,
+                resource_group_name=args.resource_group_name,
+                private_dns_zone_group_name="default",
+                private_dns_zone_configs=[
+                    network.PrivateDnsZoneConfigArgs(
+                        name=azure_ids.KEY_VAULT_PRIVATE_DNS_ZONE.replace(".", "-"),
+                        private_dns_zone_id=self.private_dns_zone.id,
+                    )
+                ],
+            ),
+            opts=child,
+        )

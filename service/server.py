@@ -1,0 +1,191 @@
+"""Build, run and gracefully stop the Greeter server.
+
+Server model: the sync grpc.server on a small thread pool, chosen by measurement over grpc.aio
+(benchmarks/README.md, docs/decisions-service.md).
+
+Shutdown on SIGTERM/SIGINT: readiness (and the overall "" status) flip to NOT_SERVING, then
+DRAIN_DELAY_SECONDS while RPCs are still served, then stop(SHUTDOWN_GRACE_SECONDS): new RPCs are
+refused, in-flight RPCs and streams get the grace to finish; then traces are flushed and the process
+exits 0. A second signal skips whatever is left of the drain delay.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass, field
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from service import health_names
+from service.config import ConfigError, Settings, load_settings
+from service.greeter import SERVICE_NAME, Greeter, add_to_server
+from service.logs import configure_logging
+from service.metrics import MetricsInterceptor, ServerMetrics
+from service.tls import RotatingCertificate
+from service.tracing import configure_tracing, tracing_interceptor
+
+log = logging.getLogger("service")
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+EXIT_CONFIG = 2
+EXIT_STARTUP = 1
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """Channel arguments for running behind Kubernetes Services and the Azure load balancer."""
+    ms = 1000
+    options = [
+        # Server keepalive pings well inside the Azure LB's 4-minute idle timeout, also on idle
+        # connections (permit_without_calls, unlimited pings without data), so the LB never drops
+        # a quiet long-lived connection silently.
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time_seconds * ms)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * ms)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        # Accept client keepalive pings down to every 10 s (C-core's default enforcement is 5 min,
+        # which answers a 1-minute client keepalive with GOAWAY "too_many_pings").
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10 * ms),
+        ("grpc.max_concurrent_streams", settings.max_concurrent_streams),
+        ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
+        ("grpc.max_send_message_length", settings.max_send_message_bytes),
+        # A port clash must fail loudly instead of two processes sharing the port.
+        ("grpc.so_reuseport", 0),
+    ]
+    if settings.max_connection_age_seconds > 0:
+        # Clients reconnect (and so rebalance across pods) after this age; grpc adds +-10% jitter.
+        options += [
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * ms)),
+            ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_seconds * ms)),
+        ]
+    return options
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass
+class App:
+    settings: Settings
+    server: grpc.Server
+    health: health.HealthServicer
+    tracer_provider: TracerProvider | None
+    certificate: RotatingCertificate | None
+    metrics: ServerMetrics
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+
+    def set_health(self, names: tuple[str, ...], status: int) -> None:
+        for name in names:
+            self.health.set(name, status)
+
+
+def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App:
+    """Create the server with every service, interceptor and port; nothing is started yet."""
+    metrics = ServerMetrics(registry)
+    tracer_provider = configure_tracing(settings)
+    interceptors: list[grpc.ServerInterceptor] = []
+    if tracer_provider is not None:
+        interceptors.append(tracing_interceptor(tracer_provider))  # outermost: spans cover the rest
+    interceptors.append(MetricsInterceptor(metrics))
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix="grpc"),
+        interceptors=interceptors,
+        options=server_options(settings),
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+    )
+    greeter = Greeter(
+        settings.max_name_length, settings.stream_reply_count, settings.stream_reply_interval_seconds
+    )
+    add_to_server(greeter, server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    for name in health_names.ALL_NAMES:
+        health_servicer.set(name, NOT_SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    server.add_insecure_port(_address(settings.bind_address, settings.grpc_port))
+    certificate = None
+    if settings.tls_enabled:
+        assert settings.tls_cert_file and settings.tls_key_file
+        certificate = RotatingCertificate(settings.tls_cert_file, settings.tls_key_file)
+        server.add_secure_port(
+            _address(settings.bind_address, settings.grpc_tls_port), certificate.credentials()
+        )
+    return App(settings, server, health_servicer, tracer_provider, certificate, metrics)
+
+
+def start(app: App) -> None:
+    s = app.settings
+    app.server.start()
+    app.metrics.serve(s.bind_address, s.metrics_port)
+    app.set_health(health_names.ALL_NAMES, SERVING)
+    log.info(
+        "serving",
+        extra={
+            "grpc_port": s.grpc_port,
+            "grpc_tls_port": s.grpc_tls_port if s.tls_enabled else None,
+            "metrics_port": s.metrics_port,
+            "tracing": s.tracing_enabled,
+            "threads": s.server_threads,
+        },
+    )
+
+
+def shutdown(app: App) -> None:
+    s = app.settings
+    started = time.monotonic()
+    log.info("shutdown: readiness NOT_SERVING", extra={"drain_delay_seconds": s.drain_delay_seconds})
+    app.set_health(health_names.DRAINED_NAMES, NOT_SERVING)
+    if s.drain_delay_seconds > 0:
+        app.stop_requested.clear()  # a second signal ends the drain delay early
+        app.stop_requested.wait(s.drain_delay_seconds)
+    log.info("shutdown: refusing new RPCs", extra={"grace_seconds": s.shutdown_grace_seconds})
+    app.server.stop(s.shutdown_grace_seconds).wait()
+    if app.tracer_provider is not None:
+        app.tracer_provider.force_flush(timeout_millis=5000)
+        app.tracer_provider.shutdown()
+    # Per-method started/handled counts: lets an operator (and the shutdown test) check that every
+    # RPC a handler started also finished.
+    log.info(
+        "shutdown complete",
+        extra={"seconds": round(time.monotonic() - started, 3), "rpcs": app.metrics.totals()},
+    )
+
+
+def _install_signal_handlers(app: App) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        app.stop_requested.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+
+def main(environ: dict[str, str] | None = None) -> int:
+    try:
+        settings = load_settings(environ)
+    except ConfigError as error:
+        print(f"service: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    try:
+        app = build_app(settings)
+        _install_signal_handlers(app)
+        start(app)
+    except (RuntimeError, OSError) as error:  # e.g. a port already in use
+        log.error("startup failed: %s", error)
+        return EXIT_STARTUP
+    # Event.wait in the main thread returns promptly when a signal handler sets it.
+    while not app.stop_requested.wait(3600):
+        pass
+    shutdown(app)
+    return 0

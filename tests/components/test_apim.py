@@ -1,0 +1,592 @@
+"""GrpcApiGateway under the mock engine: the exact inputs the engine receives, for dev and prod settings."""
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+
+from components import azure_ids
+from components.apim import (
+    GATEWAY_STATUS_PATH,
+    HARDENING_CUSTOM_PROPERTIES,
+    GrpcApiGateway,
+    GrpcApiGatewayArgs,
+    custom_role_guid,
+    validate_grpc_api_gateway_args,
+)
+from components.backend_tls import certificate_pfx
+from components.settings import ApimSettings, config_from_stack_file
+from tests.conftest import REPO_ROOT
+from tests.k8s_schemas import problems_of, schema_version
+from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem
+
+PROTO = (REPO_ROOT / "service" / "protos" / "helloworld.proto").read_text(encoding="utf-8")
+CRD_SCHEMAS = Path("/work/shared/crd-schemas")
+SERVICE_NAME = "apim-grpc-dev-weu-abcde"
+RG_ID = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-grpc-dev-weu"
+SUB = "00000000-0000-4000-8000-000000000001"
+TENANT = "00000000-0000-4000-8000-000000000002"
+BACKEND_HOST = "greeter.grpc-greeter.svc.cluster.local"
+CA_PEM = fake_pem("backend-tls-ca", "CERTIFICATE")
+IKEY = "fake-instrumentation-key-0123"
+ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/"
+JWT = {
+    "openidConfigUrl": "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration",
+    "audiences": ["api://grpc-greeter"],
+    "issuers": ["https://login.microsoftonline.com/tenant/v2.0"],
+}
+
+
+def stack_apim(stack: str) -> ApimSettings:
+    document = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return ApimSettings.model_validate(config_from_stack_file(document["config"]).get("apim", {}))
+
+
+def build(settings: ApimSettings) -> GrpcApiGateway:
+    provider = k8s.Provider("k8s", kubeconfig="{}")
+    ready = pulumi.CustomResource("test:index:ClusterAdmin", "cluster-admin", {})
+    writers = pulumi.CustomResource("test:index:SecretsOfficer", "secrets-officer", {})
+    return GrpcApiGateway(
+        "api",
+        GrpcApiGatewayArgs(
+            settings=settings,
+            service_name=SERVICE_NAME,
+            resource_group_name="rg-grpc-dev-weu",
+            resource_group_id=RG_ID,
+            location="westeurope",
+            subscription_id=SUB,
+            tenant_id=TENANT,
+            proto=PROTO,
+            backend_host=BACKEND_HOST,
+            backend_port=50443,
+            backend_ca_certificate_pem=CA_PEM,
+            provider=provider,
+            oidc_issuer_url=ISSUER,
+            istio_revision="asm-1-28",
+            vault_name="kv-grpc-dev-weu-abcde",
+            app_insights_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/components/appi",
+            app_insights_instrumentation_key=pulumi.Output.secret(IKEY),
+            kubernetes_ready=[ready],
+            secret_writers_ready=[writers],
+            diagnostics="/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log",
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def plans():
+    """dev and prod settings from the stack files, plus prod with an API host and JWT validation."""
+    from tools.mock_engine import run_program
+
+    variants = {
+        "dev": stack_apim("dev"),
+        "prod": stack_apim("prod"),
+        "prod-host-jwt": stack_apim("prod").model_copy(
+            update={
+                "api_host": "grpc.example.com",
+                "api_host_certificate_id": "grpc-example-com",
+                "jwt": ApimSettings.model_validate({"jwt": JWT}).jwt,
+            }
+        ),
+    }
+    result = {}
+    for key, settings in variants.items():
+
+        def program(settings=settings):
+            gateway = build(settings)
+            pulumi.export("gatewayUrl", gateway.gateway_url)
+            pulumi.export("apiId", gateway.api_id)
+
+        result[key] = (settings, run_program(program, {}, stack="test"))
+    return result
+
+
+ALL = ["dev", "prod", "prod-host-jwt"]
+
+
+def k8s_object(plan, kind: str):
+    found = [r for r in plan.resources if r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind]
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+# --- APIM service ---------------------------------------------------------------------------------
+
+
+def test_stack_files_choose_developer_for_dev_and_premium_with_two_gateways_for_prod():
+    assert (stack_apim("dev").sku, stack_apim("dev").gateway.replicas) == ("Developer", 1)
+    assert (stack_apim("prod").sku, stack_apim("prod").gateway.replicas) == ("Premium", 2)
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_service_has_tier_publisher_and_system_identity(plans, variant):
+    settings, plan = plans[variant]
+    service = plan.one("azure-native:apimanagement:ApiManagementService", "api-service")
+    assert service.inputs["serviceName"] == SERVICE_NAME
+    assert service.inputs["sku"] == {"name": settings.sku, "capacity": 1}
+    assert service.inputs["publisherName"] == settings.publisher_name
+    assert service.inputs["publisherEmail"] == settings.publisher_email
+    assert service.inputs["identity"] == {"type": "SystemAssigned"}
+    assert service.inputs["location"] == "westeurope"
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_service_turns_off_old_tls_ssl3_3des_and_weak_cbc_ciphers_and_turns_on_http2(plans, variant):
+    props = (
+        plans[variant][1].one("azure-native:apimanagement:ApiManagementService").inputs["customProperties"]
+    )
+    prefix = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security."
+    for side in ("", "Backend."):
+        for protocol in ("Tls10", "Tls11", "Ssl30"):
+            assert props[f"{prefix}{side}Protocols.{protocol}"] == "False"
+    assert props[f"{prefix}Ciphers.TripleDes168"] == "False"
+    for cipher in (
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_AES_256_CBC_SHA",
+        "TLS_RSA_WITH_AES_128_CBC_SHA256",
+        "TLS_RSA_WITH_AES_256_CBC_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    ):
+        assert props[f"{prefix}Ciphers.{cipher}"] == "False"
+    assert props["Microsoft.WindowsAzure.ApiManagement.Gateway.Protocols.Server.Http2"] == "True"
+    assert all(isinstance(v, str) and v in ("True", "False") for v in props.values())
+    assert props == HARDENING_CUSTOM_PROPERTIES
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_gateway_logs_go_to_log_analytics(plans, variant):
+    setting = plans[variant][1].one("azure-native:monitor:DiagnosticSetting", "api-diagnostics")
+    assert setting.inputs["logs"] == [{"category": "GatewayLogs", "enabled": True}]
+    assert setting.inputs["workspaceId"].endswith("/workspaces/log")
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_app_insights_logger_credential_is_secret_and_diagnostic_uses_it(plans, variant):
+    settings, plan = plans[variant]
+    logger = plan.one("azure-native:apimanagement:Logger", "api-logger")
+    assert logger.inputs["loggerType"] == "applicationInsights"
+    assert logger.inputs["loggerId"] == "appinsights"
+    assert logger.inputs["credentials"] == SECRET_PLACEHOLDER
+    assert logger.secret_inputs()["credentials"] == {"instrumentationKey": IKEY}
+    diagnostic = plan.one("azure-native:apimanagement:Diagnostic", "api-api-diagnostic")
+    assert diagnostic.inputs["diagnosticId"] == "applicationinsights"
+    assert (
+        diagnostic.inputs["loggerId"].endswith("/appinsights")
+        or "appinsights" in diagnostic.inputs["loggerId"]
+    )
+    assert diagnostic.inputs["sampling"] == {
+        "samplingType": "fixed",
+        "percentage": settings.app_insights_sampling_percentage,
+    }
+
+
+# --- gRPC API, backend and policy ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_api_is_grpc_from_the_proto_on_disk_with_empty_path_https_and_subscription(plans, variant):
+    api = plans[variant][1].one("azure-native:apimanagement:Api", "api-api")
+    assert api.inputs["apiType"] == "grpc"
+    assert api.inputs["format"] == "grpc"
+    assert api.inputs["value"] == (REPO_ROOT / "service/protos/helloworld.proto").read_text(encoding="utf-8")
+    assert api.inputs["path"] == ""
+    assert api.inputs["protocols"] == ["https"]
+    assert api.inputs["serviceUrl"] == f"https://{BACKEND_HOST}:50443"
+    assert api.inputs["subscriptionRequired"] is True
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_backend_validates_the_service_certificate_chain_and_name(plans, variant):
+    backend = plans[variant][1].one("azure-native:apimanagement:Backend", "api-backend")
+    assert backend.inputs["url"] == f"https://{BACKEND_HOST}:50443"
+    assert backend.inputs["protocol"] == "http"
+    assert backend.inputs["tls"] == {"validateCertificateChain": True, "validateCertificateName": True}
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_gateway_trusts_the_private_ca_as_a_gateway_certificate_authority(plans, variant):
+    plan = plans[variant][1]
+    certificate = plan.one("azure-native:apimanagement:Certificate", "api-backend-ca")
+    assert certificate.inputs["data"] == certificate_pfx(CA_PEM)
+    authority = plan.one("azure-native:apimanagement:GatewayCertificateAuthority", "api-gateway-ca")
+    assert authority.inputs["isTrusted"] is True
+    assert authority.inputs["certificateId"] == certificate.inputs["certificateId"]
+    assert authority.inputs["gatewayId"] == "apim-gateway"
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_api_policy_is_the_policy_builder_output_for_the_settings(plans, variant):
+    settings, plan = plans[variant]
+    policy = plan.one("azure-native:apimanagement:ApiPolicy", "api-api-policy")
+    assert policy.inputs["format"] == "xml"
+    root = ElementTree.fromstring(policy.inputs["value"])
+    assert [child.tag for child in root] == ["inbound", "backend", "outbound", "on-error"]
+    limit = root.find("inbound/rate-limit-by-key")
+    assert limit is not None
+    per_node = -(-settings.rate_limit.calls // settings.gateway.replicas)
+    assert limit.get("calls") == str(per_node)
+    assert limit.get("counter-key") == "@(context.Subscription.Id)"
+    assert root.find("inbound/set-backend-service").get("backend-id") == "greeter-grpc-backend"
+    assert root.find("backend/forward-request").get("http-version") == "2"
+    assert (root.find("inbound/validate-jwt") is not None) == (settings.jwt is not None)
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_product_holds_the_api_and_the_subscription_key_goes_only_to_key_vault(plans, variant):
+    plan = plans[variant][1]
+    product = plan.one("azure-native:apimanagement:Product", "api-product")
+    assert product.inputs["subscriptionRequired"] is True
+    assert product.inputs["state"] == "published"
+    link = plan.one("azure-native:apimanagement:ProductApi", "api-product-api")
+    assert (link.inputs["productId"], link.inputs["apiId"]) == ("grpc", "greeter-grpc")
+    subscription = plan.one("azure-native:apimanagement:Subscription", "api-subscription")
+    assert subscription.inputs["scope"].endswith("/grpc")
+    assert "primaryKey" not in subscription.inputs
+    invokes = [
+        args for token, args in plan.invokes if token == "azure-native:apimanagement:listSubscriptionSecrets"
+    ]
+    assert invokes == [
+        {"resourceGroupName": "rg-grpc-dev-weu", "serviceName": SERVICE_NAME, "sid": "grpc-default"}
+    ]
+    secret = plan.one("azure-native:keyvault:Secret", "api-subscription-key")
+    assert secret.inputs["secretName"] == "apim-grpc-subscription-key"
+    assert secret.inputs["properties"] == SECRET_PLACEHOLDER
+    assert secret.secret_inputs()["properties"]["value"] == "fake-primary-key-grpc-default"
+    officer = plan.one("test:index:SecretsOfficer", "secrets-officer")
+    assert officer.urn in secret.dependencies
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_no_secret_appears_in_plain_text_in_inputs_or_outputs(plans, variant):
+    plan = plans[variant][1]
+    secrets = ["fake-primary-key", "fake-secondary-key", IKEY, "PRIVATE KEY"]
+    for resource in plan.resources:
+        text = json.dumps(resource.inputs)
+        assert not any(s in text for s in secrets), f"{resource.type} {resource.name}"
+    outputs = json.dumps(plan.outputs) + json.dumps({k: v for k, v in plan.resources[0].inputs.items()})
+    assert not any(s in outputs for s in secrets)
+
+
+# --- Gateway resource ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_gateway_is_linked_to_the_api_with_an_http2_hostname_configuration(plans, variant):
+    settings, plan = plans[variant]
+    gateway = plan.one("azure-native:apimanagement:Gateway", "api-gateway")
+    assert gateway.inputs["gatewayId"] == "apim-gateway"
+    assert gateway.inputs["locationData"] == {"name": "aks"}
+    link = plan.one("azure-native:apimanagement:GatewayApiEntityTag", "api-gateway-api")
+    assert (link.inputs["gatewayId"], link.inputs["apiId"]) == ("apim-gateway", "greeter-grpc")
+    hostname = plan.one("azure-native:apimanagement:GatewayHostnameConfiguration", "api-gateway-hostname")
+    assert hostname.inputs["http2Enabled"] is True
+    assert hostname.inputs["tls10Enabled"] is False and hostname.inputs["tls11Enabled"] is False
+    expected_host = settings.api_host or "apim-gateway.apim-gateway.svc.cluster.local"
+    assert hostname.inputs["hostname"] == expected_host
+    if settings.api_host_certificate_id:
+        assert hostname.inputs["certificateId"].endswith(f"/certificates/{settings.api_host_certificate_id}")
+    else:
+        assert "certificateId" not in hostname.inputs
+
+
+# --- Entra workload identity and custom roles ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_federated_credential_trusts_the_gateway_service_account_on_the_cluster_issuer(plans, variant):
+    plan = plans[variant][1]
+    app = plan.one("azuread:index/application:Application", "api-gateway-app")
+    credential = plan.one(
+        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+        "api-gateway-federated",
+    )
+    assert credential.inputs["issuer"] == ISSUER
+    assert credential.inputs["subject"] == "system:serviceaccount:apim-gateway:apim-gateway"
+    assert credential.inputs["audiences"] == [azure_ids.WORKLOAD_IDENTITY_AUDIENCE]
+    assert credential.inputs["applicationId"] == app.outputs.get("id", credential.inputs["applicationId"])
+    principal = plan.one("azuread:index/servicePrincipal:ServicePrincipal", "api-gateway-sp")
+    assert principal.inputs["clientId"]
+    assert not any(
+        "password" in r.type.lower() or "secret" in r.type.lower()
+        for r in plan.resources
+        if "azuread" in r.type
+    )
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_custom_roles_have_deterministic_guids_unique_names_and_the_documented_permissions(plans, variant):
+    plan = plans[variant][1]
+    validator = plan.one("azure-native:authorization:RoleDefinition", "api-role-validator")
+    reader = plan.one("azure-native:authorization:RoleDefinition", "api-role-reader")
+    assert validator.inputs["roleDefinitionId"] == custom_role_guid(
+        SUB, SERVICE_NAME, "config-api-access-validator"
+    )
+    assert reader.inputs["roleDefinitionId"] == custom_role_guid(
+        SUB, SERVICE_NAME, "gateway-configuration-reader"
+    )
+    assert validator.inputs["roleName"] == (
+        f"API Management Configuration API Access Validator Service Role ({SERVICE_NAME})"
+    )
+    assert reader.inputs["roleName"] == f"API Management Gateway Configuration Reader Role ({SERVICE_NAME})"
+    assert validator.inputs["permissions"] == [{"actions": ["Microsoft.Authorization/*/read"]}]
+    assert reader.inputs["permissions"] == [
+        {"dataActions": ["Microsoft.ApiManagement/service/gateways/getConfiguration/action"]}
+    ]
+    for role in (validator, reader):
+        assert role.inputs["assignableScopes"] == [RG_ID]
+        assert role.inputs["scope"] == RG_ID
+        assert role.inputs["roleType"] == "CustomRole"
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_validator_goes_to_the_apim_identity_and_reader_to_the_app_on_the_narrowest_scopes(plans, variant):
+    plan = plans[variant][1]
+    service = plan.one("azure-native:apimanagement:ApiManagementService", "api-service")
+    principal = plan.one("azuread:index/servicePrincipal:ServicePrincipal", "api-gateway-sp")
+    validator = plan.one("azure-native:authorization:RoleAssignment", "api-ra-validator")
+    reader = plan.one("azure-native:authorization:RoleAssignment", "api-ra-reader")
+    role_path = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+    assert validator.inputs["scope"] == RG_ID
+    assert validator.inputs["roleDefinitionId"] == role_path + custom_role_guid(
+        SUB, SERVICE_NAME, "config-api-access-validator"
+    )
+    assert validator.inputs["principalType"] == "ServicePrincipal"
+    assert service.urn in validator.dependencies
+    assert (
+        plan.one("azure-native:authorization:RoleDefinition", "api-role-validator").urn
+        in validator.dependencies
+    )
+    assert reader.inputs["scope"].endswith(f"/Microsoft.ApiManagement/service/{SERVICE_NAME}")
+    assert reader.inputs["roleDefinitionId"] == role_path + custom_role_guid(
+        SUB, SERVICE_NAME, "gateway-configuration-reader"
+    )
+    assert principal.urn in reader.dependencies
+
+
+# --- in-cluster self-hosted gateway -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_kubernetes_objects_validate_against_the_official_schemas(plans, variant):
+    plan = plans[variant][1]
+    objects = plan.kubernetes_objects()
+    assert objects
+    problems = [p for obj in objects for p in problems_of(obj, schema_version("1.33"))]
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_every_kubernetes_object_uses_the_cluster_provider_and_waits_for_cluster_rbac(plans, variant):
+    plan = plans[variant][1]
+    ready = plan.one("test:index:ClusterAdmin", "cluster-admin")
+    provider = plan.one("pulumi:providers:kubernetes", "k8s")
+    for resource in plan.resources:
+        if resource.type.startswith("kubernetes:") and resource.custom and "kind" in resource.inputs:
+            assert resource.provider == provider.urn, resource.name
+            assert ready.urn in resource.dependencies, resource.name
+            assert resource.inputs["metadata"]["name"], resource.name
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_namespace_is_meshed_and_service_account_carries_the_app_client_id(plans, variant):
+    plan = plans[variant][1]
+    namespace = k8s_object(plan, "Namespace")
+    assert namespace.inputs["metadata"]["labels"]["istio.io/rev"] == "asm-1-28"
+    assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
+    account = k8s_object(plan, "ServiceAccount")
+    app = plan.one("azuread:index/application:Application", "api-gateway-app")
+    annotations = account.inputs["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/client-id"]
+    assert annotations["azure.workload.identity/tenant-id"] == TENANT
+    assert app.urn in account.dependencies
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_config_map_points_the_gateway_at_its_configuration_endpoint_with_workload_identity(plans, variant):
+    data = k8s_object(plans[variant][1], "ConfigMap").inputs["data"]
+    assert data["gateway.name"] == "apim-gateway"
+    assert data["config.service.endpoint"] == f"https://{SERVICE_NAME}.configuration.azure-api.net"
+    assert data["config.service.auth"] == "workloadIdentity"
+    assert "config.service.auth.azureAd.clientSecret" not in data
+    for key in ("net.server.tls.ciphers.allowed-suites", "net.client.tls.ciphers.allowed-suites"):
+        assert "CBC" not in data[key] and "TLS_RSA_" not in data[key]
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_deployment_runs_the_pinned_image_with_status_probes_and_a_restricted_context(plans, variant):
+    settings, plan = plans[variant]
+    deployment = k8s_object(plan, "Deployment")
+    spec = deployment.inputs["spec"]
+    pod = spec["template"]["spec"]
+    assert spec["replicas"] == settings.gateway.replicas
+    assert spec["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["serviceAccountName"] == "apim-gateway"
+    (container,) = pod["containers"]
+    assert container["image"] == "mcr.microsoft.com/azure-api-management/gateway:2.11.0"
+    assert [p["containerPort"] for p in container["ports"]] == [8080, 8081]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": GATEWAY_STATUS_PATH, "port": "http", "scheme": "HTTP"}
+    assert container["envFrom"] == [{"configMapRef": {"name": "apim-gateway-env"}}]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["resources"]["requests"] == {"cpu": "500m", "memory": "512Mi"}
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "2Gi"}
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_deployment_starts_only_after_identity_rbac_and_trusted_ca_exist(plans, variant):
+    plan = plans[variant][1]
+    deployment = k8s_object(plan, "Deployment")
+    for resource_type, name in [
+        ("azure-native:authorization:RoleAssignment", "api-ra-validator"),
+        ("azure-native:authorization:RoleAssignment", "api-ra-reader"),
+        ("azure-native:apimanagement:GatewayCertificateAuthority", "api-gateway-ca"),
+        (
+            "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+            "api-gateway-federated",
+        ),
+    ]:
+        assert plan.one(resource_type, name).urn in deployment.dependencies
+
+
+def test_developer_runs_one_gateway_without_spread_and_a_pdb_that_allows_drains(plans):
+    plan = plans["dev"][1]
+    pod = k8s_object(plan, "Deployment").inputs["spec"]["template"]["spec"]
+    assert "topologySpreadConstraints" not in pod
+    pdb = k8s_object(plan, "PodDisruptionBudget").inputs["spec"]
+    assert pdb["maxUnavailable"] == 1 and "minAvailable" not in pdb
+
+
+@pytest.mark.parametrize("variant", ["prod", "prod-host-jwt"])
+def test_premium_runs_two_gateways_with_pdb_and_zone_spread(plans, variant):
+    plan = plans[variant][1]
+    pod = k8s_object(plan, "Deployment").inputs["spec"]["template"]["spec"]
+    keys = [c["topologyKey"] for c in pod["topologySpreadConstraints"]]
+    assert keys == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    pdb = k8s_object(plan, "PodDisruptionBudget").inputs["spec"]
+    assert pdb["maxUnavailable"] == 1
+    assert (
+        pdb["selector"]["matchLabels"]
+        == k8s_object(plan, "Deployment").inputs["spec"]["selector"]["matchLabels"]
+    )
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_gateway_namespace_requires_mutual_tls(plans, variant):
+    plan = plans[variant][1]
+    peer = k8s_object(plan, "PeerAuthentication").inputs
+    namespace = k8s_object(plan, "Namespace").inputs["metadata"]["name"]
+    assert peer["metadata"] == {**peer["metadata"], "name": "default", "namespace": namespace}
+    assert peer["spec"] == {"mtls": {"mode": "STRICT"}}
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_service_exposes_8080_and_8081_with_istio_protocol_names(plans, variant):
+    ports = k8s_object(plans[variant][1], "Service").inputs["spec"]["ports"]
+    assert [(p["name"], p["port"]) for p in ports] == [("http2", 8080), ("https", 8081)]
+
+
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_no_istio_route_without_an_api_host(plans, variant):
+    plan = plans[variant][1]
+    assert not [r for r in plan.resources if r.type.startswith("kubernetes:networking.istio.io")]
+
+
+def test_api_host_passes_tls_through_the_ingress_gateway_to_the_gateway_https_port(plans):
+    plan = plans["prod-host-jwt"][1]
+    gateway = k8s_object(plan, "Gateway").inputs
+    assert gateway["spec"]["selector"] == {"istio": "aks-istio-ingressgateway-external"}
+    (server,) = gateway["spec"]["servers"]
+    assert server["hosts"] == ["grpc.example.com"] and server["tls"] == {"mode": "PASSTHROUGH"}
+    route = k8s_object(plan, "VirtualService").inputs["spec"]
+    assert route["gateways"] == ["apim-gateway/apim-gateway"]
+    (tls,) = route["tls"]
+    assert tls["match"] == [{"port": 443, "sniHosts": ["grpc.example.com"]}]
+    assert tls["route"][0]["destination"] == {
+        "host": "apim-gateway.apim-gateway.svc.cluster.local",
+        "port": {"number": 8081},
+    }
+
+
+# --- args validation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("proto", "not a proto"),
+        ("backend_port", 0),
+        ("backend_host", "https://greeter"),
+        ("istio_revision", ""),
+    ],
+)
+def test_invalid_args_are_rejected_naming_the_field(field, value):
+    args = GrpcApiGatewayArgs.__new__(GrpcApiGatewayArgs)
+    args.proto, args.backend_port, args.backend_host, args.istio_revision = (
+        PROTO,
+        50443,
+        BACKEND_HOST,
+        "asm-1-28",
+    )
+    setattr(args, field, value)
+    with pytest.raises(ValueError, match=field):
+        validate_grpc_api_gateway_args(args)
+
+
+# --- the whole program --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_whole_plan_never_carries_a_key_or_credential_in_plain_text(stack, stack_plan):
+    plan = stack_plan(stack)
+    instrumentation_keys = [
+        r.outputs.get("instrumentationKey")
+        for r in plan.resources
+        if r.type.endswith("applicationinsights:Component")
+    ]
+    needles = [
+        "fake-primary-key",
+        "fake-secondary-key",
+        "PRIVATE KEY",
+        *[k for k in instrumentation_keys if k],
+    ]
+    for resource in plan.resources:
+        text = json.dumps(resource.inputs)
+        assert not any(n in text for n in needles), f"{resource.type} {resource.name}"
+    assert not any(n in json.dumps(plan.outputs) for n in needles)
+    assert "apimGatewayUrl" in plan.outputs and "apimGrpcApiId" in plan.outputs
+    assert not [
+        k
+        for k in plan.outputs
+        if k.startswith("apim") and "key" in k.lower() and not k.endswith("SecretName")
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_whole_plan_backend_is_the_workload_tls_port_named_in_its_certificate(stack, stack_plan):
+    plan = stack_plan(stack)
+    api = plan.one("azure-native:apimanagement:Api", "api-api")
+    host_port = api.inputs["serviceUrl"].removeprefix("https://")
+    host, port = host_port.split(":")
+    assert host == plan.outputs["workloadServiceHost"]
+    request = plan.one("tls:index/certRequest:CertRequest", "backend-tls-csr")
+    assert host in request.inputs["dnsNames"]
+    service_ports = [
+        p["port"]
+        for r in plan.resources
+        if r.inputs.get("kind") == "Service"
+        and r.inputs["metadata"]["namespace"] == plan.outputs["workloadNamespace"]
+        for p in r.inputs["spec"]["ports"]
+    ]
+    assert int(port) in service_ports
