@@ -566,6 +566,21 @@ class AksCluster(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             opts=child,
         )
+        self.extra_acr_pulls = [
+            role_assignment(
+                f"{name}-acr-pull-{index}",
+                scope=registry_id,
+                assignment=RoleAssignmentArgs(
+                    principal_id=self.kubelet_identity_object_id,
+                    role_definition_id=azure_ids.ACR_PULL,
+                    principal_type="ServicePrincipal",
+                    description="AKS kubelet pulls release images from a shared registry.",
+                ),
+                subscription_id=args.subscription_id,
+                opts=child,
+            )
+            for index, registry_id in enumerate(settings.registry.pull_registry_ids)
+        ]
 
         # Access for the pipeline: Entra ID + Azure RBAC, so the deployer needs a Kubernetes role in Azure.
         self.deployer_cluster_admin = role_assignment(

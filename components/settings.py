@@ -265,6 +265,16 @@ class RegistrySettings(_Model):
 
     sku: Literal["Basic", "Standard", "Premium"] = "Standard"
     """Registry tier; production must use Premium (zone redundancy, geo-replication, private link)."""
+    pull_registry_ids: list[
+        Annotated[
+            str,
+            Field(
+                pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[A-Za-z0-9]+$"
+            ),
+        ]
+    ] = Field(default_factory=list)
+    """Resource ids of further registries the kubelet may pull from (AcrPull), e.g. the shared
+    registry the deploy pipeline pushes release images to (`ACR_NAME`, docs/ci-cd.md)."""
 
 
 class ClusterSettings(_Model):

@@ -1,7 +1,7 @@
 """Build, run and gracefully stop the Greeter server.
 
 Server model: the sync grpc.server on a small thread pool, chosen by measurement over grpc.aio
-(benchmarks/README.md, docs/decisions-service.md).
+(benchmarks/README.md, docs/decisions.md ("The reference gRPC service")).
 
 Shutdown on SIGTERM/SIGINT: readiness (and the overall "" status) flip to NOT_SERVING, then
 DRAIN_DELAY_SECONDS while RPCs are still served, then stop(SHUTDOWN_GRACE_SECONDS): new RPCs are

@@ -626,3 +626,21 @@ def test_stack_plan_contains_the_cluster_and_its_access(stack_plan, stack):
         "registryLoginServer",
     ):
         assert plan.outputs[key]
+
+
+def test_kubelet_may_pull_from_configured_shared_registries(build):
+    shared = (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-shared/providers/"
+        "Microsoft.ContainerRegistry/registries/crshared"
+    )
+    settings = ClusterSettings.model_validate({"registry": {"pullRegistryIds": [shared]}})
+    plan = build(settings=settings)
+    assignment = _by_name(plan, ROLE, "cluster-acr-pull-0")
+    assert assignment["scope"] == shared
+    assert assignment["principalId"] == plan.outputs["kubeletIdentityObjectId"]
+    assert assignment["roleDefinitionId"].endswith(f"/roleDefinitions/{azure_ids.ACR_PULL}")
+
+
+def test_a_pull_registry_must_be_a_registry_resource_id():
+    with pytest.raises(ValueError, match="pullRegistryIds"):
+        ClusterSettings.model_validate({"registry": {"pullRegistryIds": ["crshared.azurecr.io"]}})

@@ -26,3 +26,21 @@ def test_pulumi_project_file_matches_the_design():
     assert project["name"] == "aks-grpc"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     assert project["stackConfigDir"] == "stacks"
+
+
+def test_config_keys_named_in_the_docs_exist():
+    """A renamed setting must not leave a runbook pointing at a key that no longer exists."""
+    import re
+
+    from tools.config_reference import rows
+
+    known = {key.replace("[].", ".") for key, *_ in rows()}
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        if page.name == "decisions.md":  # discusses misspelled keys on purpose
+            continue
+        for match in re.finditer(r"`aks-grpc:([A-Za-z][A-Za-z0-9.\[\]]*)", page.read_text()):
+            key = re.sub(r"\[\d*\]", "", match.group(1)).rstrip(".")
+            if key == "secrets" or key.startswith("secrets."):
+                continue  # encrypted values, named by the user (docs/secrets.md)
+            assert key in known, f"{page.name} names aks-grpc:{key}, which is not a setting"

@@ -1,0 +1,104 @@
+"""Another Pulumi program can `pip install` this repo and import the components."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+CONSUMER = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    import pulumi
+
+    import components
+    from components import RoleAssignmentArgs, WorkloadIdentity, WorkloadIdentityArgs
+
+    registered = []
+
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args):
+            registered.append({"type": args.typ, "name": args.name, "inputs": args.inputs})
+            outputs = {**args.inputs, "principalId": "p-1", "clientId": "c-1"}
+            return f"/fake/{args.name}", outputs
+
+        def call(self, args):
+            return {}
+
+
+    pulumi.runtime.set_mocks(Mocks(), project="consumer", stack="test", preview=False)
+
+
+    @pulumi.runtime.test
+    def program():
+        identity = WorkloadIdentity(
+            "orders",
+            WorkloadIdentityArgs(
+                resource_group_name="rg-orders",
+                location="westeurope",
+                name="id-orders",
+                oidc_issuer_url="https://issuer.example/",
+                namespace="orders",
+                service_account="orders-api",
+                subscription_id="00000000-0000-0000-0000-000000000000",
+            ),
+        )
+        return identity.client_id
+
+
+    program()
+    print(json.dumps({"components": components.__file__, "registered": registered}))
+    """
+)
+
+
+def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(REPO_ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr
+    assert (site / "components" / "identity.py").exists()
+    assert not (site / "tools").exists() and not (site / "tests").exists(), (
+        "only the components package ships"
+    )
+
+    program = tmp_path / "consumer" / "__main__.py"
+    program.parent.mkdir()
+    program.write_text(CONSUMER)
+    # -P: the consumer's folder is not on sys.path; the repo is not either (cwd is the temp folder).
+    result = subprocess.run(
+        [sys.executable, "-P", str(program)],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["components"].startswith(str(site)), report["components"]
+    by_type = {r["type"]: r for r in report["registered"]}
+    assert "aksgrpc:identity:WorkloadIdentity" in by_type
+    credential = by_type["azure-native:managedidentity:FederatedIdentityCredential"]["inputs"]
+    assert credential["subject"] == "system:serviceaccount:orders:orders-api"
+    assert credential["issuer"] == "https://issuer.example/"
