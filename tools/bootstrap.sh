@@ -16,7 +16,15 @@ stamp="venv/.installed-$(basename "$requirements")"
 wanted=$(cat requirements.txt requirements-dev.txt service/requirements*.txt policy/requirements.txt "$requirements" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "==> installing $requirements into venv (first run takes a minute)"
-  venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  venv/bin/python -m pip install --quiet -r "$requirements"
+  log=$(mktemp)
+  # pip warns about every unreachable extra index location on some machines: keep the log quiet
+  # unless the install fails.
+  if ! venv/bin/python -m pip install --quiet -r "$requirements" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  grep -v "is ignored: it is neither a file nor a directory" "$log" >&2 || true
+  rm -f "$log"
   echo "$wanted" > "$stamp"
 fi
