@@ -4,6 +4,7 @@ import base64
 
 import pulumi
 import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from components.backend_tls import (
     PEM_CONTENT_TYPE,
@@ -160,7 +161,6 @@ def _real_ca_pem():
 
 
 def test_pfx_for_apim_is_read_by_openssl_and_holds_exactly_the_ca():
-    pkcs12 = pytest.importorskip("cryptography.hazmat.primitives.serialization.pkcs12")
     certificate, pem = _real_ca_pem()
     loaded = pkcs12.load_pkcs12(base64.b64decode(certificate_pfx(pem)), b"")
     assert loaded.key is None
@@ -168,7 +168,6 @@ def test_pfx_for_apim_is_read_by_openssl_and_holds_exactly_the_ca():
 
 
 def test_pfx_integrity_mac_rejects_a_wrong_password_and_tampering():
-    pkcs12 = pytest.importorskip("cryptography.hazmat.primitives.serialization.pkcs12")
     _, pem = _real_ca_pem()
     pfx = bytearray(base64.b64decode(certificate_pfx(pem)))
     with pytest.raises(ValueError):
