@@ -65,11 +65,10 @@ ARM_TYPES: dict[str, str] = {
     "authorization:RoleDefinition": "Microsoft.Authorization/roleDefinitions",
 }
 
-# Input keys that carry a resource's Azure name, per azure-native type (else the logical name).
+# Input keys that carry a resource's Azure name, most specific first: a child resource also carries
+# its parent's name (an AgentPool has `resourceName` = its cluster, a Secret has `vaultName`), so the
+# keys that name a parent for some types come last.
 _NAME_KEYS = (
-    "resourceName",
-    "resourceGroupName",
-    "vaultName",
     "secretName",
     "workspaceName",
     "azureMonitorWorkspaceName",
@@ -78,11 +77,9 @@ _NAME_KEYS = (
     "associationName",
     "actionGroupName",
     "ruleGroupName",
-    "workspaceName",
     "registryName",
     "agentPoolName",
     "configName",
-    "serviceName",
     "gatewayId",
     "apiId",
     "productId",
@@ -99,18 +96,17 @@ _NAME_KEYS = (
     "diagnosticId",
     "hcId",
     "name",
+    # parents of other types, names of their own
+    "resourceName",
+    "vaultName",
+    "serviceName",
 )
 
 
 def _azure_name(resource_type: str, logical: str, inputs: Mapping[str, Any]) -> str:
-    module_type = resource_type.removeprefix("azure-native:")
-    if module_type == "resources:ResourceGroup":
+    if resource_type == "azure-native:resources:ResourceGroup":
         return str(inputs.get("resourceGroupName") or logical)
     for key in _NAME_KEYS:
-        if key == "resourceGroupName" or (
-            key == "serviceName" and module_type != "apimanagement:ApiManagementService"
-        ):
-            continue
         value = inputs.get(key)
         if isinstance(value, str) and value:
             return value
@@ -495,7 +491,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 @dataclass
 class Plan:
-    """What one program run registered, in registration order."""
+    """What one program run registered, in the order the program created the resources."""
 
     stack: str
     resources: list[RecordedResource]

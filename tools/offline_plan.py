@@ -103,7 +103,7 @@ def resources_json(plan: Plan) -> str:
 
 def manifests_yaml(plan: Plan) -> str:
     objects = plan.kubernetes_objects()
-    header = f"# Kubernetes objects of stack {plan.stack!r} ({len(objects)}), in registration order.\n"
+    header = f"# Kubernetes objects of stack {plan.stack!r} ({len(objects)}), in the order the program creates them.\n"
     if not objects:
         return header
     return header + "---\n" + yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False)
