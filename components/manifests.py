@@ -3,7 +3,7 @@
 No resources here: every function takes plain values (settings, names, ports) and returns a typed
 `pulumi_kubernetes` Args object or, for custom resources, the `spec` dict exactly as the CRD expects
 it. They are what tests/unit/test_manifests.py proves; components/workload.py only assembles them.
-Facts used here come from ../shared/DESIGN.md ("gRPC on Kubernetes", Istio, Key Vault).
+Facts used here come from the design brief ("gRPC on Kubernetes", Istio, Key Vault).
 """
 
 import json

@@ -1,7 +1,7 @@
 """Strict schema validation of rendered Kubernetes objects, shared by the tests.
 
 Core kinds: `kubernetes_validate` (the official OpenAPI schemas) in strict mode. Custom resources: the
-upstream CRD schemas in ../shared/crd-schemas with unknown fields made errors, as the API server does
+upstream CRD schemas vendored in tests/schemas/crds with unknown fields made errors, as the API server does
 under strict field validation.
 """
 
@@ -16,7 +16,7 @@ import kubernetes_validate
 from kubernetes_validate.utils import all_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CRD_SCHEMAS = REPO_ROOT.parent / "shared" / "crd-schemas"
+CRD_SCHEMAS = REPO_ROOT / "tests" / "schemas" / "crds"
 CORE_GROUPS = {"", "apps", "autoscaling", "policy", "networking.k8s.io", "batch", "rbac.authorization.k8s.io"}
 
 

@@ -1,7 +1,6 @@
 """GrpcApiGateway under the mock engine: the exact inputs the engine receives, for dev and prod settings."""
 
 import json
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pulumi
@@ -25,7 +24,6 @@ from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem
 
 PROTO = (REPO_ROOT / "service" / "protos" / "helloworld.proto").read_text(encoding="utf-8")
-CRD_SCHEMAS = Path("/work/shared/crd-schemas")
 SERVICE_NAME = "apim-grpc-dev-weu-abcde"
 RG_ID = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-grpc-dev-weu"
 SUB = "00000000-0000-4000-8000-000000000001"

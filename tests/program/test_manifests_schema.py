@@ -2,7 +2,7 @@
 
 Core kinds: `kubernetes_validate` (the official OpenAPI schemas) in strict mode, for the cluster's
 Kubernetes minor (or the nearest one this kubernetes-validate release ships, see docs/workload.md).
-Custom resources: the upstream CRD schemas in ../shared/crd-schemas with unknown fields made errors
+Custom resources: the upstream CRD schemas vendored in tests/schemas/crds with unknown fields made errors
 (`additionalProperties: false` wherever the CRD does not say otherwise), as the API server does under
 strict field validation. A typo in any field name fails here.
 """
