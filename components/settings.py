@@ -64,7 +64,10 @@ class _Model(BaseModel):
 
     model_config = ConfigDict(
         alias_generator=to_camel,
-        populate_by_name=True,
+        # Python code may build models by field name; stack config is read by alias only (see
+        # load_settings), so a snake_case key there is an unknown key, not a silent alias.
+        validate_by_name=True,
+        validate_by_alias=True,
         extra="forbid",
         frozen=True,
         validate_default=True,
@@ -1107,7 +1110,7 @@ def load_settings(config: Mapping[str, Any]) -> StackSettings:
     values = dict(config)
     provided = values.pop(SECRET_VALUES_KEY, None)
     try:
-        settings = StackSettings.model_validate(values)
+        settings = StackSettings.model_validate(values, by_alias=True, by_name=False)
     except ValidationError as exc:
         problems = [line for error in exc.errors() for line in _describe(error)]
         raise SettingsError(problems) from None

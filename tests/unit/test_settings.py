@@ -44,6 +44,20 @@ def test_bad_setting_is_rejected_naming_its_key(config, key, detail):
     assert any(detail in p for p in matching), f"{detail!r} not explained in {matching}"
 
 
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"cluster": {"disable_run_command": True}}, "aks-grpc:cluster.disable_run_command"),
+        ({"cluster": {"systemPool": {"max_pods": 50}}}, "aks-grpc:cluster.systemPool.max_pods"),
+        ({"keyVault": {"ip_rules": ["203.0.113.7"]}}, "aks-grpc:keyVault.ip_rules"),
+        ({"workload_name": "greeter"}, "aks-grpc:workload_name"),
+    ],
+)
+def test_snake_case_keys_are_unknown_keys_not_aliases(config, key):
+    problems = problems_for(config)
+    assert any(p.startswith(f"{key}: unknown key") for p in problems), problems
+
+
 def test_unknown_key_lists_the_allowed_keys():
     (problem,) = problems_for({"cluster": {"kubernetesVerison": "1.33"}})
     assert "kubernetesVersion" in problem.split("allowed keys:")[1]
