@@ -322,6 +322,7 @@ class AksCluster(pulumi.ComponentResource):
                     dns_prefix=names.aks_dns_prefix,
                     node_resource_group=names.node_resource_group,
                     kubernetes_version=settings.kubernetes_version,
+                    support_plan=settings.support_plan,
                     sku=containerservice.ManagedClusterSKUArgs(
                         name=containerservice.ManagedClusterSKUName.BASE, tier=settings.sku_tier
                     ),

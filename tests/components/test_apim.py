@@ -19,7 +19,7 @@ from components.apim import (
     validate_grpc_api_gateway_args,
 )
 from components.backend_tls import certificate_pfx
-from components.settings import ApimSettings, config_from_stack_file
+from components.settings import DEFAULT_KUBERNETES_VERSION, ApimSettings, config_from_stack_file
 from tests.conftest import REPO_ROOT
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem
@@ -376,7 +376,7 @@ def test_kubernetes_objects_validate_against_the_official_schemas(plans, variant
     plan = plans[variant][1]
     objects = plan.kubernetes_objects()
     assert objects
-    problems = [p for obj in objects for p in problems_of(obj, schema_version("1.33"))]
+    problems = [p for obj in objects for p in problems_of(obj, schema_version(DEFAULT_KUBERNETES_VERSION))]
     assert not problems, problems
 
 
