@@ -585,11 +585,13 @@ def test_spn_mode_without_a_client_id_is_rejected(build, monkeypatch):
         build(deployer_client_id=None)
 
 
-def test_kubernetes_ready_is_the_deployer_admin_and_the_user_pool(build):
+def test_kubernetes_ready_is_the_propagated_deployer_admin_and_the_user_pool(build):
     plan = build()
-    expected = [plan.one(ROLE, "cluster-deployer-admin").urn, plan.one(AGENT_POOL, "cluster-user-pool").urn]
+    sleep = plan.one("time:index/sleep:Sleep", "cluster-rbac-propagation")
+    expected = [sleep.urn, plan.one(AGENT_POOL, "cluster-user-pool").urn]
     assert plan.outputs["kubernetesReady"] == expected
     assert set(expected) <= set(plan.one(PROVIDER).dependencies)
+    assert plan.one(ROLE, "cluster-deployer-admin").urn in sleep.dependencies
 
 
 def test_outputs_for_other_components(build):

@@ -357,10 +357,11 @@ def test_validator_goes_to_the_apim_identity_and_reader_to_the_app_on_the_narrow
     )
     assert validator.inputs["principalType"] == "ServicePrincipal"
     assert service.urn in validator.dependencies
-    assert (
-        plan.one("azure-native:authorization:RoleDefinition", "api-role-validator").urn
-        in validator.dependencies
-    )
+    # Through the propagation sleep after both definitions (RoleDefinitionDoesNotExist otherwise).
+    sleep = plan.one("time:index/sleep:Sleep", "api-role-definitions-propagation")
+    assert sleep.urn in validator.dependencies and sleep.urn in reader.dependencies
+    for role in ("api-role-validator", "api-role-reader"):
+        assert plan.one("azure-native:authorization:RoleDefinition", role).urn in sleep.dependencies
     assert reader.inputs["scope"].endswith(f"/Microsoft.ApiManagement/service/{SERVICE_NAME}")
     assert reader.inputs["roleDefinitionId"] == role_path + custom_role_guid(
         SUB, SERVICE_NAME, "gateway-configuration-reader"
