@@ -44,6 +44,7 @@ from components.kubeconfig import (
     kubelogin_kubeconfig,
 )
 from components.naming import StackNames
+from components.propagation import AKS_RBAC_PROPAGATION, propagation_wait
 from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
 
 CLUSTER_LOG_CATEGORIES = (
@@ -322,6 +323,7 @@ class AksCluster(pulumi.ComponentResource):
                     dns_prefix=names.aks_dns_prefix,
                     node_resource_group=names.node_resource_group,
                     kubernetes_version=settings.kubernetes_version,
+                    support_plan=settings.support_plan,
                     sku=containerservice.ManagedClusterSKUArgs(
                         name=containerservice.ManagedClusterSKUName.BASE, tier=settings.sku_tier
                     ),
@@ -604,8 +606,16 @@ class AksCluster(pulumi.ComponentResource):
         )
         self.lock = management_lock(f"{name}-lock", scope=cluster.id, level=args.lock, opts=child)
 
-        # What every Kubernetes object waits for: the deployer's RBAC (else 403) and a pool for pods.
-        self.kubernetes_ready = [self.deployer_cluster_admin, self.user_pool]
+        # What every Kubernetes object waits for: the deployer's RBAC, propagated (else 403 on the first
+        # object; components/propagation.py), and a pool for pods.
+        self.rbac_propagated = propagation_wait(
+            f"{name}-rbac-propagation",
+            duration=AKS_RBAC_PROPAGATION,
+            after=[self.deployer_cluster_admin],
+            triggers={"deployerClusterAdmin": self.deployer_cluster_admin.id},
+            parent=self,
+        )
+        self.kubernetes_ready = [self.rbac_propagated, self.user_pool]
 
         admin = settings.sandbox_local_accounts
         if admin:

@@ -26,6 +26,7 @@ from components.apim_policy import GrpcApiPolicy, JwtValidation, grpc_api_policy
 from components.backend_tls import certificate_pfx
 from components.common import RoleAssignmentArgs, diagnostic_setting, management_lock, role_assignment
 from components.naming import deterministic_guid
+from components.propagation import ROLE_DEFINITION_PROPAGATION, propagation_wait
 from components.settings import ApimSettings
 
 # Manage protocols and ciphers in Azure API Management (customProperties, string values). Applies to
@@ -471,6 +472,15 @@ class GrpcApiGateway(pulumi.ComponentResource):
                 data_actions=[azure_ids.APIM_GATEWAY_CONFIGURATION_READ_ACTION]
             ),
         )
+        # Assignments of a just-created custom role can fail with RoleDefinitionDoesNotExist until ARM
+        # has replicated the definitions: wait (beside the APIM creation; components/propagation.py).
+        roles_propagated = propagation_wait(
+            f"{name}-role-definitions-propagation",
+            duration=ROLE_DEFINITION_PROPAGATION,
+            after=[validator_role, reader_role],
+            triggers={"validatorRole": validator_role.id, "readerRole": reader_role.id},
+            parent=self,
+        )
         identity_principal = self.service.identity.apply(
             lambda identity: identity.principal_id if identity else ""
         )
@@ -485,7 +495,7 @@ class GrpcApiGateway(pulumi.ComponentResource):
                 description="APIM configuration API checks gateway RBAC",
             ),
             subscription_id=args.subscription_id,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[validator_role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[roles_propagated]),
         )
         reader_assignment = role_assignment(
             f"{name}-ra-reader",
@@ -496,7 +506,7 @@ class GrpcApiGateway(pulumi.ComponentResource):
                 description="Self-hosted gateway reads its configuration",
             ),
             subscription_id=args.subscription_id,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[reader_role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[roles_propagated]),
         )
 
         # --- in-cluster self-hosted gateway ------------------------------------------------------------

@@ -6,33 +6,53 @@ hand from its source, and deliberately forgiving: a revision *newer* than the ta
 warning (confirm it with `az aks mesh get-revisions --location <region>`), so a stale table never
 blocks a deploy. A known revision that does not support the configured minor is an error.
 
-Source: AKS docs "Istio-based service mesh add-on for AKS: supported versions" and
-`az aks mesh get-revisions`, as recorded in DESIGN.md ("Cluster"), mid-2026.
+Each revision also has an (expected) end of life: once it has passed, AKS deprecates the revision and
+no new mesh installation can use it (source below, "Supported revisions"). The calendar gives these
+dates as estimates ("~Dec 2026 (expected)"), so a revision past its expected end of life is a warning
+that names a newer revision to move to, not an error.
+
+Source: AKS docs "Istio-based service mesh add-on support policy", section "Service mesh add-on release
+calendar" (https://learn.microsoft.com/azure/aks/istio-support-policy; MicrosoftDocs/azure-aks-docs
+articles/aks/istio-support-policy.md @ fb060ab, last changed 2026-06-24), checked 2026-12-02. The
+calendar's "Compatible AKS LTS versions" column equals the standard column for every row below.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
 
-TABLE_SOURCE = 'learn.microsoft.com "Istio add-on supported versions" / `az aks mesh get-revisions`'
-TABLE_DATE = "2026-06"
+from components.kubernetes_versions import today
+
+TABLE_URL = "https://learn.microsoft.com/azure/aks/istio-support-policy"
+TABLE_SOURCE = f"{TABLE_URL} / `az aks mesh get-revisions`"
+TABLE_DATE = "2026-12-02"
+"""When the table was last compared with its source."""
 
 
 @dataclass(frozen=True)
 class SupportedMinors:
-    """The inclusive range of Kubernetes minors one revision supports (`1.30` .. `1.35`)."""
+    """The inclusive range of Kubernetes minors one revision supports (`1.30` .. `1.35`), and the
+    revision's end of life (the calendar gives a month: read as its last day)."""
 
     oldest: str
     newest: str
+    end_of_life: datetime.date | None = None
+    end_of_life_expected: bool = True
+    """The calendar marks the date as an estimate ("~Aug 2026 (expected)")."""
 
     def contains(self, minor: str) -> bool:
         return _minor_number(self.oldest) <= _minor_number(minor) <= _minor_number(self.newest)
 
 
-# revision -> Kubernetes minors it supports. Update from the source above; add new revisions at the end.
+# revision -> Kubernetes minors it supports and its end of life. Update from the source above (source
+# and check date: module docstring); add new revisions at the end.
 SUPPORTED_KUBERNETES_MINORS: dict[str, SupportedMinors] = {
-    "asm-1-28": SupportedMinors("1.30", "1.35"),
-    "asm-1-29": SupportedMinors("1.31", "1.36"),
-    "asm-1-30": SupportedMinors("1.32", "1.36"),
+    # AKS release Jan 2026; end of life ~Aug 2026 (expected).
+    "asm-1-28": SupportedMinors("1.30", "1.35", datetime.date(2026, 8, 31)),
+    # AKS release Apr 2026; end of life ~Sept 2026 (expected).
+    "asm-1-29": SupportedMinors("1.31", "1.36", datetime.date(2026, 9, 30)),
+    # AKS release July 2026; end of life ~Dec 2026 (expected).
+    "asm-1-30": SupportedMinors("1.32", "1.36", datetime.date(2026, 12, 31)),
 }
 
 _REVISION = re.compile(r"^asm-1-(\d+)$")
@@ -64,11 +84,15 @@ class RevisionCheck:
     warnings: list[str]
 
 
-def check_revisions(revisions: list[str], kubernetes_minor: str) -> RevisionCheck:
-    """Check each revision against the table for the configured Kubernetes minor (`1.33`).
+def check_revisions(
+    revisions: list[str], kubernetes_minor: str, *, on: datetime.date | None = None
+) -> RevisionCheck:
+    """Check each revision against the table for the configured Kubernetes minor (`1.36`) on a date
+    (default: today).
 
     Also checks the canary rules: at most two revisions, and two only when consecutive.
     """
+    on = on or today()
     errors: list[tuple[int, str]] = []
     warnings: list[str] = []
     known = sorted(SUPPORTED_KUBERNETES_MINORS, key=revision_number)
@@ -88,6 +112,12 @@ def check_revisions(revisions: list[str], kubernetes_minor: str) -> RevisionChec
                         f"supported with {kubernetes_minor}: {alternatives}",
                     )
                 )
+            elif supported.end_of_life is not None and on > supported.end_of_life:
+                message = _end_of_life_message(revision, supported, kubernetes_minor, on)
+                if supported.end_of_life_expected:
+                    warnings.append(message)
+                else:
+                    errors.append((index, message))
         elif number > newest_known:
             warnings.append(
                 f"Istio revision {revision} is newer than the revision table ({TABLE_DATE}, newest "
@@ -114,6 +144,25 @@ def check_revisions(revisions: list[str], kubernetes_minor: str) -> RevisionChec
         if second - first != 1:
             errors.append((-1, f"a canary upgrade needs consecutive revisions, got {', '.join(revisions)}"))
     return RevisionCheck(errors=errors, warnings=warnings)
+
+
+def _end_of_life_message(revision: str, supported: SupportedMinors, minor: str, on: datetime.date) -> str:
+    newer = [
+        r
+        for r in compatible_revisions(minor)
+        if revision_number(r) > revision_number(revision)
+        and not ((end := SUPPORTED_KUBERNETES_MINORS[r].end_of_life) is not None and on > end)
+    ]
+    expected = "was expected to reach" if supported.end_of_life_expected else "reached"
+    move = (
+        f"move to {', '.join(newer)}"
+        if newer
+        else "move to a newer revision: `az aks mesh get-revisions --location <region>` lists them"
+    )
+    return (
+        f"Istio revision {revision} {expected} end of life on {supported.end_of_life:%b %Y} "
+        f"(table of {TABLE_DATE}: {TABLE_SOURCE}); AKS installs no new mesh on a deprecated revision: {move}"
+    )
 
 
 def compatible_revisions(kubernetes_minor: str) -> list[str]:

@@ -8,6 +8,7 @@ Cross-field rules are written as `@rule` problems: a validator collects `Problem
 model and raises them together; `load_settings` turns them into full config keys.
 """
 
+import datetime
 import ipaddress
 import json
 import re
@@ -19,16 +20,32 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from components.istio_revisions import check_revisions, newest_revision
+from components.kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
+from components.kubernetes_versions import today as current_date
 
 NAMESPACE = "aks-grpc"
-DEFAULT_ISTIO_REVISIONS = ("asm-1-28",)
-"""The default Istio add-on revision; it supports the default Kubernetes minor 1.33."""
+DEFAULT_KUBERNETES_VERSION = "1.36"
+"""The default Kubernetes minor: GA on AKS since Jun 2026, supported until 2027-06-30, and supported by
+the newest Istio revision in the table (components/kubernetes_versions.py, components/istio_revisions.py)."""
+DEFAULT_ISTIO_REVISIONS = ("asm-1-30",)
+"""The default Istio add-on revision: the newest in the table; it supports Kubernetes 1.32-1.36."""
+TODAY_CONTEXT_KEY = "today"
+"""Validation context key of the date the support checks compare with (`load_settings(..., today=)`)."""
+
+
+def _validation_date(info: ValidationInfo) -> datetime.date:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    value = context.get(TODAY_CONTEXT_KEY)
+    return value if isinstance(value, datetime.date) else current_date()
+
 
 # ---------------------------------------------------------------------------------------------------
 # Problem reporting
@@ -283,10 +300,14 @@ class RegistrySettings(_Model):
 class ClusterSettings(_Model):
     """The AKS cluster, its node pools, add-ons, registry and access (`aks-grpc:cluster`)."""
 
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}(\.\d+)?$")] = "1.33"
-    """Kubernetes version: a minor (`1.33`, AKS picks the latest patch) or an exact patch."""
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.\d{2}(\.\d+)?$")] = DEFAULT_KUBERNETES_VERSION
+    """Kubernetes version: a minor (`1.36`, AKS picks the latest patch) or an exact patch. A minor past its
+    AKS end of life is refused (unless the cluster has long-term support), one within 60 days of it
+    warns (table: components/kubernetes_versions.py)."""
     sku_tier: Literal["Free", "Standard", "Premium"] = "Standard"
     """Control plane tier: Standard has the uptime SLA; Free is for dev/test only (refused in prod)."""
+    support_plan: Literal["KubernetesOfficial", "AKSLongTermSupport"] = "KubernetesOfficial"
+    """`AKSLongTermSupport` (Premium tier only) supports a minor for a second year after its end of life."""
     zones: list[Zone] = Field(default_factory=lambda: list[Zone](["1", "2", "3"]))
     """Availability zones of both node pools; empty for regions (or dev stacks) without zones."""
     istio: IstioSettings = nested()
@@ -331,20 +352,38 @@ class ClusterSettings(_Model):
     registry: RegistrySettings = nested()
     """The container registry."""
 
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
     @property
     def kubernetes_minor(self) -> str:
         return ".".join(self.kubernetes_version.split(".")[:2])
 
     @property
+    def long_term_support(self) -> bool:
+        return self.sku_tier == "Premium" and self.support_plan == LONG_TERM_SUPPORT_PLAN
+
+    @property
     def warnings(self) -> list[str]:
-        """Non-blocking findings, logged with `pulumi.log.warn` (e.g. a revision newer than the table)."""
-        return check_revisions(list(self.istio.revisions), self.kubernetes_minor).warnings
+        """Non-blocking findings, logged with `pulumi.log.warn` (a minor near its end of life, a
+        revision newer than the table or past its expected end of life), as of the validation date."""
+        return list(self._warnings)
 
     @model_validator(mode="after")
-    def _cluster_model_rules(self) -> "ClusterSettings":
+    def _cluster_model_rules(self, info: ValidationInfo) -> "ClusterSettings":
         problems: list[tuple[str, str]] = []
-        for index, message in check_revisions(list(self.istio.revisions), self.kubernetes_minor).errors:
+        on = _validation_date(info)
+        version = check_kubernetes_minor(
+            self.kubernetes_minor, on=on, long_term_support=self.long_term_support
+        )
+        problems.extend(("kubernetesVersion", message) for message in version.errors)
+        if self.support_plan == LONG_TERM_SUPPORT_PLAN and self.sku_tier != "Premium":
+            problems.append(
+                ("supportPlan", f"{LONG_TERM_SUPPORT_PLAN} needs skuTier Premium (got {self.sku_tier})")
+            )
+        revisions = check_revisions(list(self.istio.revisions), self.kubernetes_minor, on=on)
+        for index, message in revisions.errors:
             problems.append((f"istio.revisions[{index}]" if index >= 0 else "istio.revisions", message))
+        self._warnings = [*version.warnings, *revisions.warnings]
         if self.kubernetes_version.count(".") == 2 and self.upgrade_channel in ("patch", "stable", "rapid"):
             problems.append(
                 (
@@ -1101,16 +1140,20 @@ def _secret_value_problems(settings: StackSettings, provided: Any) -> list[str]:
     return problems
 
 
-def load_settings(config: Mapping[str, Any]) -> StackSettings:
+def load_settings(config: Mapping[str, Any], *, today: datetime.date | None = None) -> StackSettings:
     """Validate a stack's config (keys without the namespace, values already parsed).
 
     `secrets` (the names of `aks-grpc:secrets`, see `SECRET_VALUES_KEY`) is checked against
-    `keyVault.secrets` and never enters the model. Raises `SettingsError` listing every problem at once.
+    `keyVault.secrets` and never enters the model. Support windows (Kubernetes minors, Istio revisions)
+    are checked as of `today` (default: the current UTC date). Raises `SettingsError` listing every
+    problem at once.
     """
     values = dict(config)
     provided = values.pop(SECRET_VALUES_KEY, None)
     try:
-        settings = StackSettings.model_validate(values, by_alias=True, by_name=False)
+        settings = StackSettings.model_validate(
+            values, by_alias=True, by_name=False, context={TODAY_CONTEXT_KEY: today or current_date()}
+        )
     except ValidationError as exc:
         problems = [line for error in exc.errors() for line in _describe(error)]
         raise SettingsError(problems) from None

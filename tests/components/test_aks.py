@@ -179,7 +179,8 @@ def test_names_version_and_node_resource_group(build):
     assert cluster["resourceName"] == "aks-grpc-prod-weu"
     assert cluster["dnsPrefix"] == "aks-grpc-prod-weu"
     assert cluster["nodeResourceGroup"] == "rg-grpc-prod-weu-aks-nodes"
-    assert cluster["kubernetesVersion"] == "1.33"
+    assert cluster["kubernetesVersion"] == "1.36"
+    assert cluster["supportPlan"] == "KubernetesOfficial"
 
 
 def test_network_is_azure_cni_overlay_with_cilium(build):
@@ -263,7 +264,7 @@ def test_istio_service_mesh_profile_with_revisions_and_gateways(build):
     settings = ClusterSettings.model_validate(
         {
             "istio": {
-                "revisions": ["asm-1-28", "asm-1-29"],
+                "revisions": ["asm-1-29", "asm-1-30"],
                 "internalIngressGateway": True,
                 "externalIngressGateway": False,
             }
@@ -272,7 +273,7 @@ def test_istio_service_mesh_profile_with_revisions_and_gateways(build):
     assert _cluster(build(settings))["serviceMeshProfile"] == {
         "mode": "Istio",
         "istio": {
-            "revisions": ["asm-1-28", "asm-1-29"],
+            "revisions": ["asm-1-29", "asm-1-30"],
             "components": {
                 "ingressGateways": [
                     {"enabled": False, "mode": "External"},
@@ -285,9 +286,9 @@ def test_istio_service_mesh_profile_with_revisions_and_gateways(build):
 
 def test_istio_revision_attribute_is_the_active_revision(build):
     settings = ClusterSettings.model_validate(
-        {"istio": {"revisions": ["asm-1-28", "asm-1-29"], "activeRevision": "asm-1-28"}}
+        {"istio": {"revisions": ["asm-1-29", "asm-1-30"], "activeRevision": "asm-1-29"}}
     )
-    assert build(settings).outputs["istioRevision"] == "asm-1-28"
+    assert build(settings).outputs["istioRevision"] == "asm-1-29"
 
 
 # --- node pools -----------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_inline_pools_are_exactly_the_tainted_system_pool(build, environment, zo
         "osDiskType": "Ephemeral",
         "osDiskSizeGB": 64,
         "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
-        "orchestratorVersion": "1.33",
+        "orchestratorVersion": "1.36",
         "upgradeSettings": {"maxSurge": "33%"},
     }
     if zones:
@@ -347,7 +348,7 @@ def test_user_pool_is_a_separate_autoscaled_agent_pool(build, environment, zones
         "osSKU": "AzureLinux",
         "osDiskType": "Ephemeral",
         "osDiskSizeGB": 128,
-        "orchestratorVersion": "1.33",
+        "orchestratorVersion": "1.36",
         "upgradeSettings": {"maxSurge": "33%"},
     }
     if zones:
@@ -584,11 +585,13 @@ def test_spn_mode_without_a_client_id_is_rejected(build, monkeypatch):
         build(deployer_client_id=None)
 
 
-def test_kubernetes_ready_is_the_deployer_admin_and_the_user_pool(build):
+def test_kubernetes_ready_is_the_propagated_deployer_admin_and_the_user_pool(build):
     plan = build()
-    expected = [plan.one(ROLE, "cluster-deployer-admin").urn, plan.one(AGENT_POOL, "cluster-user-pool").urn]
+    sleep = plan.one("time:index/sleep:Sleep", "cluster-rbac-propagation")
+    expected = [sleep.urn, plan.one(AGENT_POOL, "cluster-user-pool").urn]
     assert plan.outputs["kubernetesReady"] == expected
     assert set(expected) <= set(plan.one(PROVIDER).dependencies)
+    assert plan.one(ROLE, "cluster-deployer-admin").urn in sleep.dependencies
 
 
 def test_outputs_for_other_components(build):

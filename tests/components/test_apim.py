@@ -18,7 +18,7 @@ from components.apim import (
     validate_grpc_api_gateway_args,
 )
 from components.backend_tls import certificate_pfx
-from components.settings import ApimSettings, config_from_stack_file
+from components.settings import DEFAULT_KUBERNETES_VERSION, ApimSettings, config_from_stack_file
 from tests.conftest import REPO_ROOT
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem
@@ -355,10 +355,11 @@ def test_validator_goes_to_the_apim_identity_and_reader_to_the_app_on_the_narrow
     )
     assert validator.inputs["principalType"] == "ServicePrincipal"
     assert service.urn in validator.dependencies
-    assert (
-        plan.one("azure-native:authorization:RoleDefinition", "api-role-validator").urn
-        in validator.dependencies
-    )
+    # Through the propagation sleep after both definitions (RoleDefinitionDoesNotExist otherwise).
+    sleep = plan.one("time:index/sleep:Sleep", "api-role-definitions-propagation")
+    assert sleep.urn in validator.dependencies and sleep.urn in reader.dependencies
+    for role in ("api-role-validator", "api-role-reader"):
+        assert plan.one("azure-native:authorization:RoleDefinition", role).urn in sleep.dependencies
     assert reader.inputs["scope"].endswith(f"/Microsoft.ApiManagement/service/{SERVICE_NAME}")
     assert reader.inputs["roleDefinitionId"] == role_path + custom_role_guid(
         SUB, SERVICE_NAME, "gateway-configuration-reader"
@@ -374,7 +375,7 @@ def test_kubernetes_objects_validate_against_the_official_schemas(plans, variant
     plan = plans[variant][1]
     objects = plan.kubernetes_objects()
     assert objects
-    problems = [p for obj in objects for p in problems_of(obj, schema_version("1.33"))]
+    problems = [p for obj in objects for p in problems_of(obj, schema_version(DEFAULT_KUBERNETES_VERSION))]
     assert not problems, problems
 
 

@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from kubernetes_validate.utils import all_versions
 
-from components.settings import load_settings
+from components.settings import DEFAULT_KUBERNETES_VERSION, load_settings
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import Plan
@@ -95,7 +95,7 @@ def test_every_optional_workload_object_passes_strict_schema_validation(
     kinds = {o["kind"] for o in objects}
     assert {"Gateway", "Telemetry", "Configuration", "PodMonitor", "SecretProviderClass"} <= kinds
     assert ("ScaledObject" in kinds) == (mode == "keda")
-    problems = [p for obj in objects for p in problems_of(obj, schema_version("1.33"))]
+    problems = [p for obj in objects for p in problems_of(obj, schema_version(DEFAULT_KUBERNETES_VERSION))]
     assert problems == []
 
 
@@ -116,4 +116,4 @@ def test_a_misspelled_field_fails_schema_validation() -> None:
 
 def test_schema_version_is_the_cluster_minor_or_the_nearest_shipped() -> None:
     assert schema_version("1.35") == "1.35"
-    assert schema_version("1.33") in {v.rsplit(".", 1)[0] for v in all_versions()}
+    assert schema_version(DEFAULT_KUBERNETES_VERSION) in {v.rsplit(".", 1)[0] for v in all_versions()}

@@ -41,8 +41,8 @@ def test_defaults_are_consistent_with_the_revision_table():
 
 
 def test_active_revision_defaults_to_the_newest():
-    cluster = _load(istio={"revisions": ["asm-1-29", "asm-1-28"]}).cluster
-    assert cluster.istio.active_revision == "asm-1-29"
+    cluster = _load(istio={"revisions": ["asm-1-29", "asm-1-30"]}).cluster
+    assert cluster.istio.active_revision == "asm-1-30"
 
 
 def test_newest_revision_compares_numbers_not_strings():
@@ -58,7 +58,9 @@ def test_partial_pool_override_keeps_the_pools_other_defaults():
 
 
 def test_revision_that_does_not_support_the_minor_is_rejected():
-    problem = _problem_for("cluster.istio.revisions[0]", _problems(kubernetesVersion="1.36"))
+    problem = _problem_for(
+        "cluster.istio.revisions[0]", _problems(kubernetesVersion="1.36", istio={"revisions": ["asm-1-28"]})
+    )
     assert "asm-1-28" in problem and "1.36" in problem and "asm-1-29" in problem
 
 
@@ -75,29 +77,30 @@ def test_revision_older_than_the_table_is_rejected():
 def test_more_than_two_revisions_are_rejected():
     problem = _problem_for(
         "cluster.istio.revisions",
-        _problems(kubernetesVersion="1.33", istio={"revisions": ["asm-1-28", "asm-1-29", "asm-1-30"]}),
+        _problems(kubernetesVersion="1.35", istio={"revisions": ["asm-1-28", "asm-1-29", "asm-1-30"]}),
     )
     assert "at most two" in problem
 
 
 def test_two_revisions_must_be_consecutive():
     problem = _problem_for(
-        "cluster.istio.revisions", _problems(istio={"revisions": ["asm-1-28", "asm-1-30"]})
+        "cluster.istio.revisions",
+        _problems(kubernetesVersion="1.35", istio={"revisions": ["asm-1-28", "asm-1-30"]}),
     )
     assert "consecutive" in problem
 
 
 def test_two_consecutive_revisions_pass():
-    assert _load(istio={"revisions": ["asm-1-28", "asm-1-29"]}).cluster.istio.revisions == [
-        "asm-1-28",
+    assert _load(istio={"revisions": ["asm-1-29", "asm-1-30"]}).cluster.istio.revisions == [
         "asm-1-29",
+        "asm-1-30",
     ]
 
 
 def test_active_revision_must_be_configured():
     _problem_for(
         "cluster.istio.activeRevision",
-        _problems(istio={"revisions": ["asm-1-28"], "activeRevision": "asm-1-29"}),
+        _problems(istio={"revisions": ["asm-1-30"], "activeRevision": "asm-1-29"}),
     )
 
 
@@ -171,11 +174,12 @@ def test_private_cluster_with_authorized_ranges_is_rejected():
 
 
 def test_exact_patch_with_an_auto_upgrade_channel_is_rejected():
-    _problem_for("cluster.kubernetesVersion", _problems(kubernetesVersion="1.33.2"))
+    problem = _problem_for("cluster.kubernetesVersion", _problems(kubernetesVersion="1.36.2"))
+    assert "fights upgradeChannel" in problem
 
 
 def test_exact_patch_without_auto_upgrade_passes():
-    assert _load(kubernetesVersion="1.33.2", upgradeChannel="none").cluster.kubernetes_minor == "1.33"
+    assert _load(kubernetesVersion="1.36.2", upgradeChannel="none").cluster.kubernetes_minor == "1.36"
 
 
 def test_maintenance_window_shorter_than_four_hours_is_rejected():
