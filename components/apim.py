@@ -69,8 +69,18 @@ GATEWAY_STATUS_PATH = "/status-0123456789abcdef"
 """The self-hosted gateway's health endpoint on the HTTP port (official Helm chart probes)."""
 GATEWAY_HTTP_PORT = 8080
 GATEWAY_HTTPS_PORT = 8081
-GATEWAY_RUN_AS_USER = 1001
-"""The non-root user the gateway image is built for (settings reference, `certificates.local.ca.enabled`)."""
+GATEWAY_RUN_AS_USER = 10001
+"""UID and GID of the gateway container: above 10000, so it can never coincide with a user of the node
+(Kubernetes hardening guides; the official chart: 1001 "is a built-in user, but you can use any user")."""
+DOTNET_HOME = "/"
+"""HOME of the gateway process. A UID absent from the image's /etc/passwd has no home, and .NET keeps its
+CurrentUser X509 stores under `$HOME/.dotnet/corefx/cryptography/x509stores`; setting HOME makes that
+path the documented `/.dotnet/...` whatever the image declares."""
+DOTNET_STORE_PATH = "/.dotnet"
+"""Writable (emptyDir) with a read-only root: the gateway installs the trusted backend CA (Gateway
+Certificate Authority) into `/.dotnet/corefx/cryptography/x509stores/root` at start
+(MicrosoftDocs/azure-docs#116325: "the permissions to directory /.dotnet/corefx/cryptography/x509stores/root
+is required"; Azure/api-management-self-hosted-gateway#82: v2 fails to start on a read-only root)."""
 
 API_ID = "greeter-grpc"
 BACKEND_ID = "greeter-grpc-backend"
@@ -588,11 +598,15 @@ class GrpcApiGateway(pulumi.ComponentResource):
                 type="ClusterIP",
                 selector=labels,
                 ports=[
-                    # Istio reads the protocol from the port name: HTTP/2 in clear, TLS passed through.
+                    # 8080 is plain HTTP/1.1: the gateway's clear-text port cannot be relied on for HTTP/2
+                    # prior knowledge (h2c; docs/decisions.md), so Istio must not send it h2c. 8081 is the
+                    # gateway's own TLS (gRPC over HTTP/2 inside), passed through as opaque TLS.
                     k8s.core.v1.ServicePortArgs(
-                        name="http2", port=GATEWAY_HTTP_PORT, target_port="http", app_protocol="http2"
+                        name="http", port=GATEWAY_HTTP_PORT, target_port="http", app_protocol="http"
                     ),
-                    k8s.core.v1.ServicePortArgs(name="https", port=GATEWAY_HTTPS_PORT, target_port="https"),
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=GATEWAY_HTTPS_PORT, target_port="https", app_protocol="https"
+                    ),
                 ],
             ),
             opts=in_namespace,
@@ -723,6 +737,7 @@ class GrpcApiGateway(pulumi.ComponentResource):
                                     config_map_ref=k8s.core.v1.ConfigMapEnvSourceArgs(name=config_map_name)
                                 )
                             ],
+                            env=[k8s.core.v1.EnvVarArgs(name="HOME", value=DOTNET_HOME)],
                             startup_probe=k8s.core.v1.ProbeArgs(
                                 http_get=probe, period_seconds=5, failure_threshold=60, timeout_seconds=2
                             ),
@@ -740,13 +755,22 @@ class GrpcApiGateway(pulumi.ComponentResource):
                                 allow_privilege_escalation=False,
                                 read_only_root_filesystem=True,
                                 run_as_non_root=True,
+                                run_as_user=GATEWAY_RUN_AS_USER,
+                                run_as_group=GATEWAY_RUN_AS_USER,
                                 capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                             ),
-                            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                            volume_mounts=[
+                                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+                                k8s.core.v1.VolumeMountArgs(name="dotnet", mount_path=DOTNET_STORE_PATH),
+                            ],
                         )
                     ],
                     volumes=[
-                        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
+                        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs()),
+                        # Small: a handful of certificates (the backend CA) and .NET's store metadata.
+                        k8s.core.v1.VolumeArgs(
+                            name="dotnet", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")
+                        ),
                     ],
                 ),
             ),

@@ -511,6 +511,15 @@ def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if stack.is_production and not stack.monitoring.alert_emails:
         problems.append(("monitoring.alertEmails", "prod must route alerts to at least one email address"))
+    grafana = stack.monitoring.grafana
+    if stack.is_production and grafana.enabled and not grafana.admin_group_object_ids:
+        # ARM gives nobody Grafana Admin on a created instance: without a group nobody can administer it.
+        problems.append(
+            (
+                "monitoring.grafana.adminGroupObjectIds",
+                "prod Grafana needs at least one Entra group object id that gets Grafana Admin",
+            )
+        )
     return problems
 
 
@@ -605,6 +614,13 @@ GATEWAY_MIN_VERSION = (2, 11, 0)
 """Entra workload identity authentication needs self-hosted gateway image 2.11.0 or later
 (API Management docs: "Use Microsoft Entra workload identity authentication for the self-hosted gateway")."""
 
+GATEWAY_DEFAULT_VERSION = "2.12.1"
+"""The newest self-hosted gateway release found (Container-v2.12.1, 2026-09-11, which fixed the high CVEs
+of 2.12.0: Azure/api-management-self-hosted-gateway#411). Azure/api-management-self-hosted-gateway#367
+(backend TLS "remote certificate was rejected by the provided RemoteCertificateValidationCallback" on
+2.10 and later) is still open in the record checked on 2026-12-02 and no release says it is fixed; the
+versions it spares (<= 2.9) lack workload identity, so the newest release is the pin
+(docs/api-gateway.md, "Known issue")."""
 CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
 MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Mi|Gi)$")]
 DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)]
@@ -635,7 +651,7 @@ class ApimJwtSettings(_Model):
 class ApimGatewaySettings(_Model):
     """The self-hosted gateway running in AKS (`aks-grpc:apim.gateway`)."""
 
-    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:2.11.0"
+    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:{GATEWAY_DEFAULT_VERSION}"
     """Gateway image pinned to an exact version >= 2.11.0 (never the rolling `v2`/`latest` tags)."""
     replicas: Annotated[int, Field(ge=1, le=20)] = 1
     """Gateway pods. Developer allows one gateway node; Premium needs at least 2 (PDB + zone spread)."""
@@ -713,15 +729,36 @@ class ApimSettings(_Model):
             problems.append(("gateway.replicas", "Premium gateways run >= 2 replicas (PDB + zone spread)"))
         if self.api_host_certificate_id and not self.api_host:
             problems.append(("apiHostCertificateId", "is only used with apiHost"))
+        if self.api_host and not self.api_host_certificate_id:
+            # The Istio ingress passes TLS through: only the gateway can present a certificate for the host.
+            problems.append(
+                (
+                    "apiHostCertificateId",
+                    f"is required with apiHost ({self.api_host}): the self-hosted gateway terminates TLS "
+                    "for it and needs the id of an APIM certificate for that host",
+                )
+            )
         _raise_problems(problems)
         return self
 
 
 def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    """Production runs the Premium tier (SLA, multi-node gateway); keys are full paths."""
-    if stack.is_production and stack.apim.enabled and stack.apim.sku != "Premium":
-        return [("apim.sku", f"prod must use Premium (got {stack.apim.sku})")]
-    return []
+    """Production runs the Premium tier (SLA, multi-node gateway); `apiHost` enters through the
+    external Istio ingress gateway. Keys are full paths."""
+    problems: list[tuple[str, str]] = []
+    if not stack.apim.enabled:
+        return problems
+    if stack.is_production and stack.apim.sku != "Premium":
+        problems.append(("apim.sku", f"prod must use Premium (got {stack.apim.sku})"))
+    if stack.apim.api_host and not stack.cluster.istio.external_ingress_gateway:
+        problems.append(
+            (
+                "apim.apiHost",
+                f"{stack.apim.api_host} is routed through the external Istio ingress gateway: "
+                "set cluster.istio.externalIngressGateway: true or remove apim.apiHost",
+            )
+        )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------

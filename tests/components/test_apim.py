@@ -426,7 +426,7 @@ def test_deployment_runs_the_pinned_image_with_status_probes_and_a_restricted_co
     assert spec["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert pod["serviceAccountName"] == "apim-gateway"
     (container,) = pod["containers"]
-    assert container["image"] == "mcr.microsoft.com/azure-api-management/gateway:2.11.0"
+    assert container["image"] == "mcr.microsoft.com/azure-api-management/gateway:2.12.1"
     assert [p["containerPort"] for p in container["ports"]] == [8080, 8081]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": GATEWAY_STATUS_PATH, "port": "http", "scheme": "HTTP"}
@@ -435,6 +435,8 @@ def test_deployment_runs_the_pinned_image_with_status_probes_and_a_restricted_co
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
         "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
         "capabilities": {"drop": ["ALL"]},
     }
     assert pod["securityContext"]["runAsNonRoot"] is True
@@ -491,9 +493,38 @@ def test_gateway_namespace_requires_mutual_tls(plans, variant):
 
 
 @pytest.mark.parametrize("variant", ALL)
-def test_service_exposes_8080_and_8081_with_istio_protocol_names(plans, variant):
+def test_service_declares_8080_plain_http_and_8081_tls(plans, variant):
+    """8080 cannot be relied on for h2c (docs/decisions.md): Istio must treat it as HTTP/1.1, not http2."""
     ports = k8s_object(plans[variant][1], "Service").inputs["spec"]["ports"]
-    assert [(p["name"], p["port"]) for p in ports] == [("http2", 8080), ("https", 8081)]
+    assert [(p["name"], p["port"], p["appProtocol"], p["targetPort"]) for p in ports] == [
+        ("http", 8080, "http", "http"),
+        ("https", 8081, "https", "https"),
+    ]
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_gateway_runs_as_a_uid_and_gid_of_at_least_10000(plans, variant):
+    pod = k8s_object(plans[variant][1], "Deployment").inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    for context in (pod["securityContext"], container["securityContext"]):
+        assert context["runAsUser"] >= 10000 and context["runAsGroup"] >= 10000
+    assert pod["securityContext"]["fsGroup"] >= 10000
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_read_only_gateway_gets_a_writable_dotnet_certificate_store(plans, variant):
+    """The gateway installs the trusted backend CA into /.dotnet/corefx/cryptography/x509stores/root
+    (MicrosoftDocs/azure-docs#116325): with a read-only root that path must be a writable volume."""
+    pod = k8s_object(plans[variant][1], "Deployment").inputs["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert mounts["/.dotnet"] == "dotnet" and mounts["/tmp"] == "tmp"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes["dotnet"] and volumes["dotnet"]["emptyDir"]["sizeLimit"] == "16Mi"
+    assert not volumes["dotnet"].get("readOnly")
+    # HOME decides where .NET puts the CurrentUser stores: "/" makes it /.dotnet whatever the image says.
+    assert {"name": "HOME", "value": "/"} in container["env"]
 
 
 @pytest.mark.parametrize("variant", ["dev", "prod"])

@@ -1,5 +1,7 @@
 """Observability and ClusterMonitoring under the mock engine: the exact inputs Azure and Kubernetes get."""
 
+from pathlib import Path
+
 import kubernetes_validate
 import pulumi
 import pulumi_kubernetes as k8s
@@ -398,3 +400,22 @@ def test_diagnostic_setting_sends_categories_groups_and_metrics_to_log_analytics
 def test_diagnostic_setting_rejects_settings_azure_would_refuse(categories, groups, metrics, message):
     with pytest.raises(ValueError, match=message):
         validate_diagnostic_categories(categories, groups, metrics)
+
+
+def test_prod_plan_gives_grafana_admin_to_the_configured_group(stack_plan):
+    """Prod Grafana always has an administrator: the stack's admin group gets Grafana Admin on it."""
+    stack = yaml.safe_load((Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.prod.yaml").read_text())[
+        "config"
+    ]
+    groups = stack["aks-grpc:monitoring"]["grafana"]["adminGroupObjectIds"]
+    plan = stack_plan("prod")
+    grafana = plan.one("azure-native:dashboard:Grafana")
+    admins = [
+        r.inputs
+        for r in plan.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith(azure_ids.GRAFANA_ADMIN)
+    ]
+    assert [a["principalId"] for a in admins] == groups
+    for admin in admins:
+        assert admin["principalType"] == "Group"
+        assert admin["scope"].endswith(f"/Microsoft.Dashboard/grafana/{grafana.inputs['workspaceName']}")

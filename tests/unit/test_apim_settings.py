@@ -21,7 +21,7 @@ def problems_for(apim: dict, **stack) -> list[str]:
 def test_defaults_are_a_developer_instance_with_one_pinned_gateway():
     settings = ApimSettings()
     assert (settings.sku, settings.capacity, settings.gateway.replicas) == ("Developer", 1, 1)
-    assert settings.gateway.image == "mcr.microsoft.com/azure-api-management/gateway:2.11.0"
+    assert settings.gateway.image == "mcr.microsoft.com/azure-api-management/gateway:2.12.1"
     assert settings.api_host is None and settings.jwt is None
 
 
@@ -114,3 +114,35 @@ def test_api_host_certificate_needs_an_api_host_and_host_must_be_a_dns_name():
 
 def test_unknown_keys_are_rejected():
     assert problems_for({"skuu": "Premium"})[0].startswith("aks-grpc:apim.skuu: unknown key")
+
+
+def test_api_host_needs_the_certificate_the_gateway_serves_for_it():
+    (problem,) = problems_for({"apiHost": "grpc.example.com"})
+    assert problem.startswith(
+        "aks-grpc:apim.apiHostCertificateId: is required with apiHost (grpc.example.com)"
+    )
+
+
+def test_api_host_needs_the_external_ingress_gateway():
+    problems = problems_for(
+        {"apiHost": "grpc.example.com", "apiHostCertificateId": "grpc-example-com"},
+        cluster={"istio": {"externalIngressGateway": False, "internalIngressGateway": True}},
+    )
+    assert problems == [
+        "aks-grpc:apim.apiHost: grpc.example.com is routed through the external Istio ingress gateway: "
+        "set cluster.istio.externalIngressGateway: true or remove apim.apiHost"
+    ]
+
+
+def test_api_host_with_its_certificate_and_the_external_gateway_passes():
+    settings = load_settings(
+        {**BASE, "apim": {"apiHost": "grpc.example.com", "apiHostCertificateId": "grpc-example-com"}}
+    )
+    assert settings.apim.api_host == "grpc.example.com"
+
+
+def test_the_default_gateway_image_is_the_newest_release_found():
+    from components.settings import GATEWAY_DEFAULT_VERSION
+
+    assert GATEWAY_DEFAULT_VERSION == "2.12.1"
+    assert ApimSettings().gateway.image_version == GATEWAY_DEFAULT_VERSION

@@ -222,3 +222,39 @@ def test_grafana_viewer_groups_accept_guids():
         {**BASE, "monitoring": {"grafana": {"enabled": True, "viewerGroupObjectIds": [GROUP]}}}
     )
     assert settings.monitoring.grafana.viewer_group_object_ids == [GROUP]
+
+
+def _prod_config(grafana: dict) -> dict:
+    """The real prod stack file with its Grafana block replaced."""
+    import yaml
+
+    from tools.offline_plan import STACKS_DIR
+
+    config = config_from_stack_file(yaml.safe_load((STACKS_DIR / "Pulumi.prod.yaml").read_text())["config"])
+    return {**config, "monitoring": {**config["monitoring"], "grafana": grafana}}
+
+
+def test_prod_grafana_without_an_admin_group_is_refused():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_prod_config({"enabled": True, "viewerGroupObjectIds": [GROUP]}))
+    assert caught.value.problems == [
+        "aks-grpc:monitoring.grafana.adminGroupObjectIds: prod Grafana needs at least one Entra group "
+        "object id that gets Grafana Admin"
+    ]
+
+
+def test_prod_grafana_with_an_admin_group_and_dev_grafana_without_one_pass():
+    settings = load_settings(_prod_config({"enabled": True, "adminGroupObjectIds": [GROUP]}))
+    assert settings.monitoring.grafana.admin_group_object_ids == [GROUP]
+    assert load_settings(_prod_config({"enabled": False})).monitoring.grafana.enabled is False
+    assert load_settings({**BASE, "monitoring": {"grafana": {"enabled": True}}}).monitoring.grafana.enabled
+
+
+def test_the_prod_stack_names_a_grafana_admin_group():
+    import yaml
+
+    from tools.offline_plan import STACKS_DIR
+
+    config = config_from_stack_file(yaml.safe_load((STACKS_DIR / "Pulumi.prod.yaml").read_text())["config"])
+    grafana = load_settings(config).monitoring.grafana
+    assert grafana.enabled and grafana.admin_group_object_ids
