@@ -8,13 +8,13 @@ from pathlib import Path
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from components.aks import AksCluster, AksClusterArgs
+from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
 from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
-from components.common import deployer_principal_type
 from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
 from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
 from components.naming import StackNames
+from components.protection import apply_stack_protection
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
@@ -26,6 +26,7 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 apply_stack_tags(settings.standard_tags)
+apply_stack_protection(settings.protects_stateful_resources)
 client = authorization.get_client_config()
 names = StackNames(settings.workload_name, settings.environment, settings.location, client.subscription_id)
 
@@ -47,18 +48,34 @@ observability = Observability(
     ),
 )
 
+# --- cluster egress (components/aks.py: ClusterEgress) --------------------------------------------
+# The stack owns the cluster's outbound IP, so the vault firewall below can admit it (the CSI driver reads
+# the vault over it) before the cluster exists; only the loadBalancer outbound type takes given IPs.
+egress = (
+    ClusterEgress(
+        "egress",
+        ClusterEgressArgs(
+            names=names,
+            resource_group_name=resource_group.name,
+            location=settings.location,
+            zones=settings.cluster.zones,
+        ),
+    )
+    if settings.cluster.network.outbound_type == "loadBalancer"
+    else None
+)
+
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
     "secrets",
     SecretStoreArgs(
         settings=settings.key_vault,
-        vault_name=names.key_vault,
+        vault_name=names.key_vault_of_generation(settings.key_vault.name_generation),
         resource_group_name=resource_group.name,
         location=settings.location,
         tenant_id=client.tenant_id,
         subscription_id=client.subscription_id,
-        deployer_object_id=client.object_id,
-        deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
+        egress_ip_addresses=[egress.ip_address] if egress else [],
         diagnostics=observability.log_analytics_workspace_id,
         app_insights_connection_string=observability.app_insights_connection_string,
         secret_values=secret_values_from_config(),
@@ -89,6 +106,7 @@ cluster = AksCluster(
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
         deployer_client_id=client.client_id,
+        outbound_public_ip_ids=[egress.public_ip_id] if egress else [],
         log_analytics_workspace_id=observability.log_analytics_workspace_id,
         prometheus_rule_id=observability.prometheus_rule_id,
         container_insights_rule_id=observability.container_insights_rule_id,
@@ -206,3 +224,4 @@ pulumi.export("kubeletIdentityObjectId", cluster.kubelet_identity_object_id)
 pulumi.export("keyVaultSecretsProviderClientId", cluster.key_vault_secrets_provider_client_id)
 pulumi.export("nodeResourceGroup", cluster.node_resource_group)
 pulumi.export("registryLoginServer", cluster.registry_login_server)
+pulumi.export("egressIpAddress", egress.ip_address if egress else None)

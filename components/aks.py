@@ -5,7 +5,10 @@ What it creates (children of the component):
 - the control-plane identity (user-assigned) and the `ManagedCluster` with only the system pool inline
   (pulumi-azure-native#2719: keep the inline list to the system pool);
 - the workload pool as a separate `AgentPool` (autoscaled; `count` ignored so Pulumi never fights the
-  autoscaler);
+  autoscaler), named with a hash of its create-only settings so a change replaces it create-before-delete;
+- with the `loadBalancer` outbound type, the stack's own static egress IP (`ClusterEgress`, created before
+  the vault so the vault firewall can admit it) on the cluster's load balancer, and Network Contributor on
+  it for the control-plane identity;
 - the maintenance configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`;
 - the data collection rule associations (Prometheus DCR, Container Insights DCR, and the DCE association
   named exactly `configurationAccessEndpoint`) and the cluster's diagnostic setting, when their ids are given;
@@ -14,6 +17,8 @@ What it creates (children of the component):
   Provider built from a kubelogin kubeconfig (components/kubeconfig.py).
 """
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +31,7 @@ from pulumi_azure_native import (
     kubernetesconfiguration,
     managedidentity,
     monitor,
+    network,
 )
 
 from components import azure_ids
@@ -43,7 +49,7 @@ from components.kubeconfig import (
     effective_login_mode,
     kubelogin_kubeconfig,
 )
-from components.naming import StackNames
+from components.naming import RULES, StackNames
 from components.propagation import AKS_RBAC_PROPAGATION, propagation_wait
 from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
 
@@ -91,6 +97,116 @@ def os_disk_type(pool: NodePoolSettings) -> str:
     return "Ephemeral" if pool.os_disk_size_gb <= capacity else "Managed"
 
 
+NODE_OS_SKU = containerservice.OSSKU.AZURE_LINUX
+ENCRYPTION_AT_HOST = True
+"""Host-based encryption of OS and temp disks and caches on every pool (AKS docs: "Host-based encryption
+on AKS"; needs the subscription feature Microsoft.Compute/EncryptionAtHost, tools/bootstrap-subscription.sh,
+and a VM size that supports it)."""
+
+
+def pool_create_only_settings(pool: NodePoolSettings, zones: Sequence[str]) -> dict[str, Any]:
+    """The pool settings Azure fixes at creation, as sent to Azure.
+
+    An agent pool cannot change these in place; AKS docs ("Resize node pools": create a new pool and
+    drain the old) and the azurerm node pool's list of properties that cycle the pool (vmSize, osDiskType,
+    osDiskSizeGb, zones, maxPods, hostEncryptionEnabled, ...). osType and osSKU are fixed here but listed so
+    a future change to them renames the pool too.
+    """
+    return {
+        "vmSize": pool.vm_size,
+        "osDiskType": os_disk_type(pool),
+        "osDiskSizeGB": pool.os_disk_size_gb,
+        "availabilityZones": sorted(zones),
+        "maxPods": pool.max_pods,
+        "osType": "Linux",
+        "osSKU": str(NODE_OS_SKU.value),
+        "enableEncryptionAtHost": ENCRYPTION_AT_HOST,
+    }
+
+
+AGENT_POOL_NAME_MAX = 12
+POOL_HASH_LENGTH = 6
+
+
+def hashed_pool_name(base: str, create_only: Mapping[str, Any]) -> str:
+    """`<base><6 hex digits of the create-only settings>`: a changed create-only setting gives a new name, so
+    Pulumi replaces the pool create-before-delete (the new pool exists before the old one drains) instead
+    of failing on an in-place update. Linux agent pool names: 1-12 lower-case letters and digits, starting
+    with a letter (AKS docs: "Create node pools", naming)."""
+    digest = hashlib.sha256(json.dumps(create_only, sort_keys=True).encode()).hexdigest()
+    name = f"{base[: AGENT_POOL_NAME_MAX - POOL_HASH_LENGTH]}{digest[:POOL_HASH_LENGTH]}"
+    if not RULES["agent_pool"].check(name):
+        raise ValueError(f"agent pool name {name!r} breaks AKS's rule (1-12 lower-case alphanumerics)")
+    return name
+
+
+@dataclass
+class ClusterEgressArgs:
+    """Inputs of `ClusterEgress`."""
+
+    names: StackNames
+    """The stack's Azure names."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the public IP (the cluster's, not the node resource group AKS owns)."""
+    location: pulumi.Input[str]
+    """Azure region (the cluster's)."""
+    zones: Sequence[str] = field(default_factory=list)
+    """Availability zones: all of the cluster's, so the IP survives a zone outage (zone-redundant)."""
+    tags: Mapping[str, pulumi.Input[str]] | None = None
+    """Extra tags (the stack transformation already adds the standard ones)."""
+
+
+class ClusterEgress(pulumi.ComponentResource):
+    """The cluster's outbound public IP, owned by the stack.
+
+    The Key Vault CSI driver reads the vault from the nodes over the cluster's egress, and AKS is not a
+    trusted service for the vault firewall's `AzureServices` bypass (Azure/secrets-store-csi-driver-
+    provider-azure#873, #1226). An AKS-managed outbound IP is unknown until the cluster exists and may
+    change; a stack-owned static IP is known before the vault is written, so its address goes into the
+    vault's `ipRules` by construction. It is also the address partners allow-list (stack output
+    `egressIpAddress`). Standard SKU and static allocation: the Standard Load Balancer takes only those
+    (AKS docs: "Use a public standard load balancer", provide your own outbound public IPs).
+    """
+
+    public_ip: network.PublicIPAddress
+    public_ip_id: pulumi.Output[str]
+    ip_address: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ClusterEgressArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aksgrpc:aks:ClusterEgress", name, None, opts)
+        self.public_ip = network.PublicIPAddress(
+            f"{name}-ip",
+            # PublicIPAddressInitArgs: `network.PublicIPAddressArgs` is the nested (NIC) type of the same name.
+            network.PublicIPAddressInitArgs(
+                public_ip_address_name=args.names.egress_public_ip,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                sku=network.PublicIPAddressSkuArgs(
+                    name=network.PublicIPAddressSkuName.STANDARD,
+                    tier=network.PublicIPAddressSkuTier.REGIONAL,
+                ),
+                public_ip_allocation_method=network.IPAllocationMethod.STATIC,
+                public_ip_address_version=network.IPVersion.I_PV4,
+                zones=list(args.zones) or None,
+                tags=args.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.public_ip_id = self.public_ip.id
+        self.ip_address = self.public_ip.ip_address.apply(_known_address)
+        self.register_outputs({"publicIpId": self.public_ip_id, "ipAddress": self.ip_address})
+
+
+def _known_address(address: str | None) -> str:
+    if not address:
+        raise ValueError(
+            "the egress public IP returned no ipAddress (static allocation assigns one at creation)"
+        )
+    return address
+
+
 @dataclass
 class AksClusterArgs:
     """Inputs of `AksCluster`. Optional monitoring ids switch their integrations on when given."""
@@ -111,6 +227,9 @@ class AksClusterArgs:
     """Object id of the deploying principal (`getClientConfig().object_id`): gets RBAC Cluster Admin."""
     deployer_client_id: pulumi.Input[str] | None = None
     """Client (application) id of the deploying principal; required for the `spn` kubelogin mode."""
+    outbound_public_ip_ids: Sequence[pulumi.Input[str]] = field(default_factory=list)
+    """Public IPs (`ClusterEgress.public_ip_id`) the `loadBalancer` outbound type egresses from; empty:
+    AKS creates and owns one (its address is then unknown to the vault firewall)."""
     log_analytics_workspace_id: pulumi.Input[str] | None = None
     """Log Analytics workspace for Container Insights (omsagent add-on) and Defender."""
     prometheus_rule_id: pulumi.Input[str] | None = None
@@ -143,6 +262,11 @@ def validate_aks_cluster_args(args: AksClusterArgs, login_mode: str) -> None:
         raise ValueError("deployer_client_id: the spn kubelogin mode needs the service principal's client id")
     if args.lock not in (None, "CanNotDelete", "ReadOnly"):
         raise ValueError(f"lock: must be CanNotDelete or ReadOnly, got {args.lock!r}")
+    if args.outbound_public_ip_ids and args.settings.network.outbound_type != "loadBalancer":
+        raise ValueError(
+            "outbound_public_ip_ids: only the loadBalancer outbound type egresses from given public IPs, "
+            f"not {args.settings.network.outbound_type}"
+        )
     for pool_key, pool in (("systemPool", args.settings.system_pool), ("userPool", args.settings.user_pool)):
         capacity = EPHEMERAL_OS_DISK_MAX_GB.get(pool.vm_size)
         if pool.os_disk_type == "Ephemeral" and capacity is not None and pool.os_disk_size_gb > capacity:
@@ -266,9 +390,10 @@ class AksCluster(pulumi.ComponentResource):
             max_pods=system.max_pods,
             availability_zones=zones,
             os_type=containerservice.OSType.LINUX,
-            os_sku=containerservice.OSSKU.AZURE_LINUX,
+            os_sku=NODE_OS_SKU,
             os_disk_type=os_disk_type(system),
             os_disk_size_gb=system.os_disk_size_gb,
+            enable_encryption_at_host=ENCRYPTION_AT_HOST,
             node_taints=[SYSTEM_POOL_TAINT],
             orchestrator_version=settings.kubernetes_version,
             upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=system.max_surge),
@@ -312,7 +437,36 @@ class AksCluster(pulumi.ComponentResource):
                 ),
             )
 
-        network = settings.network
+        # The control plane joins the stack's egress IPs to its load balancer: it needs join/action on them
+        # before the cluster is created (AKS docs: "AKS service permissions").
+        self.egress_ip_roles = [
+            role_assignment(
+                f"{name}-egress-ip-network-contributor-{index}",
+                scope=ip_id,
+                assignment=RoleAssignmentArgs(
+                    principal_id=self.control_plane_identity.principal_id,
+                    role_definition_id=azure_ids.NETWORK_CONTRIBUTOR,
+                    principal_type="ServicePrincipal",
+                    description="The AKS control plane attaches the stack's egress IP to its load balancer.",
+                ),
+                subscription_id=args.subscription_id,
+                opts=child,
+            )
+            for index, ip_id in enumerate(args.outbound_public_ip_ids)
+        ]
+
+        network_settings = settings.network
+        load_balancer_profile = None
+        if args.outbound_public_ip_ids:
+            # outboundIPs only: managedOutboundIPs stays unset, or AKS would add an IP of its own.
+            load_balancer_profile = containerservice.ManagedClusterLoadBalancerProfileArgs(
+                outbound_ips=containerservice.ManagedClusterLoadBalancerProfileOutboundIPsArgs(
+                    public_ips=[
+                        containerservice.ResourceReferenceArgs(id=ip_id)
+                        for ip_id in args.outbound_public_ip_ids
+                    ]
+                )
+            )
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
             **sdk_kwargs(
@@ -361,11 +515,12 @@ class AksCluster(pulumi.ComponentResource):
                         network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
                         network_dataplane=containerservice.NetworkDataplane.CILIUM,
                         network_policy=containerservice.NetworkPolicy.CILIUM,
-                        pod_cidr=network.pod_cidr,
-                        service_cidr=network.service_cidr,
-                        dns_service_ip=network.dns_service_ip,
-                        outbound_type=network.outbound_type,
+                        pod_cidr=network_settings.pod_cidr,
+                        service_cidr=network_settings.service_cidr,
+                        dns_service_ip=network_settings.dns_service_ip,
+                        outbound_type=network_settings.outbound_type,
                         load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+                        load_balancer_profile=load_balancer_profile,
                     ),
                     auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
                         upgrade_channel=settings.upgrade_channel,
@@ -392,18 +547,25 @@ class AksCluster(pulumi.ComponentResource):
                 )
             ),
             # The autoscaler owns the system pool's node count after creation.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["agentPoolProfiles[0].count"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["agentPoolProfiles[0].count"],
+                depends_on=list(self.egress_ip_roles),
+            ),
         )
         cluster = self.cluster
 
         user = settings.user_pool
+        self.user_pool_name = hashed_pool_name(
+            names.user_agent_pool, pool_create_only_settings(user, settings.zones)
+        )
         self.user_pool = containerservice.AgentPool(
             f"{name}-user-pool",
             **sdk_kwargs(
                 containerservice.AgentPoolArgs(
                     resource_group_name=args.resource_group_name,
                     resource_name=cluster.name,
-                    agent_pool_name=names.user_agent_pool,
+                    agent_pool_name=self.user_pool_name,
                     mode=containerservice.AgentPoolMode.USER,
                     type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                     vm_size=user.vm_size,
@@ -414,14 +576,17 @@ class AksCluster(pulumi.ComponentResource):
                     max_pods=user.max_pods,
                     availability_zones=zones,
                     os_type=containerservice.OSType.LINUX,
-                    os_sku=containerservice.OSSKU.AZURE_LINUX,
+                    os_sku=NODE_OS_SKU,
                     os_disk_type=os_disk_type(user),
                     os_disk_size_gb=user.os_disk_size_gb,
+                    enable_encryption_at_host=ENCRYPTION_AT_HOST,
                     orchestrator_version=settings.kubernetes_version,
                     upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=user.max_surge),
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),
+            # A new name (create-only settings changed) is a replacement: the new pool is created before
+            # the old one is deleted, so workloads always have nodes.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"], delete_before_replace=False),
         )
 
         self.maintenance_configurations = [

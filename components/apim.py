@@ -127,7 +127,8 @@ class GrpcApiGatewayArgs:
     kubernetes_ready: Sequence[pulumi.Resource] = field(default_factory=list)
     """Resources every Kubernetes object waits for (the deployer's cluster RBAC)."""
     secret_writers_ready: Sequence[pulumi.Resource] = field(default_factory=list)
-    """Resources a Key Vault secret write waits for (the deployer's Secrets Officer assignment)."""
+    """Resources a Key Vault secret write waits for (none by default: secrets are written
+    through ARM, which the deploy role covers, so no data-plane role is needed)."""
     diagnostics: pulumi.Input[str] | None = None
     """Log Analytics workspace id for the APIM diagnostic setting (GatewayLogs)."""
     lock: str | None = None

@@ -13,8 +13,10 @@ ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 """Key Vault Secrets User: read secret contents (workload identities, CSI driver)."""
 
-KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-"""Key Vault Secrets Officer: manage secrets (the deploying principal writes them)."""
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+"""Network Contributor: given to the AKS control-plane identity on the stack's egress public IP, which it
+must join to the cluster's load balancer (AKS docs: "AKS service permissions",
+Microsoft.Network/publicIPAddresses/join/action for outbound IPs on the Standard Load Balancer)."""
 
 MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"
 """Monitoring Data Reader: query an Azure Monitor workspace (Grafana, KEDA)."""

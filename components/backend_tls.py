@@ -39,7 +39,8 @@ class BackendCertificateArgs:
     """DNS names of the service's TLS endpoint (first = subject CN), e.g.
     `greeter.grpc-greeter.svc.cluster.local`."""
     depends_on_writers: Sequence[pulumi.Resource] = field(default_factory=list)
-    """What must exist before a secret can be written (the deployer's Secrets Officer assignment)."""
+    """What must exist before a secret can be written (secrets are written through ARM, so
+    no data-plane role is needed; pass anything else the write must follow)."""
     secret_name: str = DEFAULT_SECRET_NAME
     """Key Vault secret name (the CSI `objectName`)."""
     validity_days: int = 90

@@ -4,6 +4,15 @@ The vault is locked down the way Azure's security baseline asks (RBAC authorizat
 protection, 90 days soft delete, firewall default Deny with the `AzureServices` bypass and the
 configured IP rules, optional private endpoint) and logs `AuditEvent` to Log Analytics.
 
+The firewall also admits the cluster's egress IPs (`egress_ip_addresses`, the stack's `ClusterEgress`):
+the Key Vault CSI driver reads the vault from the nodes, and AKS is not a trusted service for the
+`AzureServices` bypass (Azure/secrets-store-csi-driver-provider-azure#873, #1226), so without them every
+pod mounting a SecretProviderClass hangs in ContainerCreating.
+
+The deploying principal gets no role on the vault: secrets are written through ARM
+(`Microsoft.KeyVault/vaults/secrets/write` is a management-plane action of the deploy role), and the
+program reads no secret back (docs/decisions.md, "What the deployer needs").
+
 Secrets: the Application Insights connection string is always written
 (`appinsights-connection-string`). Further secrets are declared by name in `aks-grpc:keyVault.secrets`
 and their values live encrypted in the stack config object `aks-grpc:secrets`
@@ -12,7 +21,8 @@ handled as Pulumi secrets, never as settings.
 """
 
 import calendar
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +35,6 @@ from components.common import (
     RoleAssignmentArgs,
     diagnostic_setting,
     management_lock,
-    role_assignment,
     role_assignments,
 )
 from components.naming import RULES
@@ -49,12 +58,11 @@ class SecretStoreArgs:
     """Azure region of the vault."""
     tenant_id: pulumi.Input[str]
     """Entra tenant that authorizes access to the vault (`client.tenant_id`)."""
-    deployer_object_id: pulumi.Input[str]
-    """Object id of the principal running `pulumi up`; it gets Key Vault Secrets Officer."""
     app_insights_connection_string: pulumi.Input[str]
     """Stored as the secret `appinsights-connection-string` (always treated as a secret)."""
-    deployer_principal_type: str = "User"
-    """`User` locally, `ServicePrincipal` in CI (see `deployer_principal_type`)."""
+    egress_ip_addresses: Sequence[pulumi.Input[str]] = field(default_factory=list)
+    """The cluster's outbound IPs (`ClusterEgress.ip_address`): admitted by the firewall as `/32` rules,
+    so the CSI driver on the nodes can read the vault."""
     subscription_id: pulumi.Input[str] = ""
     """Subscription of the role assignments; empty: the vault's own subscription."""
     diagnostics: pulumi.Input[str] = ""
@@ -78,10 +86,6 @@ def validate_secret_store_args(args: SecretStoreArgs) -> None:
             f"SecretStoreArgs.vault_name: {args.vault_name!r} is not a valid Key Vault name "
             "(3-24 letters, digits and single hyphens, starting with a letter)"
         )
-    if args.deployer_principal_type not in PRINCIPAL_TYPES:
-        raise ValueError(
-            f"SecretStoreArgs.deployer_principal_type: must be one of {', '.join(PRINCIPAL_TYPES)}"
-        )
     if args.lock not in ("", "CanNotDelete", "ReadOnly"):
         raise ValueError("SecretStoreArgs.lock: must be CanNotDelete, ReadOnly or empty")
     if args.secret_expires < 0:
@@ -92,6 +96,21 @@ def validate_secret_store_args(args: SecretStoreArgs) -> None:
         raise ValueError(
             "SecretStoreArgs.settings.private_endpoint: subnet_id and virtual_network_id are required"
         )
+
+
+def ip_rule(address: str) -> str:
+    """A firewall rule for one address or network, in the form Key Vault stores: a single IPv4 address as
+    `/32`. Sending `1.2.3.4` comes back as `1.2.3.4/32` and diffs on every run
+    (hashicorp/terraform-provider-azurerm#2164)."""
+    network = ipaddress.ip_network(address, strict=False)
+    return str(network)
+
+
+def firewall_ip_rules(configured: Sequence[str], egress: Sequence[pulumi.Input[str]]) -> list[Any]:
+    """The vault's `ipRules`: the configured addresses, then the cluster's egress IPs."""
+    rules: list[Any] = [keyvault.IPRuleArgs(value=ip_rule(rule)) for rule in configured]
+    rules += [keyvault.IPRuleArgs(value=pulumi.Output.from_input(ip).apply(ip_rule)) for ip in egress]
+    return rules
 
 
 def secret_expiry(now: datetime, valid_days: int) -> int:
@@ -142,6 +161,9 @@ class SecretStore(pulumi.ComponentResource):
                 properties=keyvault.VaultPropertiesArgs(
                     tenant_id=args.tenant_id,
                     sku=keyvault.SkuArgs(family="A", name=keyvault.SkuName(settings.sku)),
+                    # `recover` brings back the soft-deleted vault of this name (docs/operations.md); the
+                    # default mode is left unsent, so existing stacks see no change.
+                    create_mode=keyvault.CreateMode.RECOVER if settings.create_mode == "recover" else None,
                     enable_rbac_authorization=True,
                     enable_purge_protection=True,
                     enable_soft_delete=True,
@@ -153,7 +175,7 @@ class SecretStore(pulumi.ComponentResource):
                     network_acls=keyvault.NetworkRuleSetArgs(
                         default_action="Deny",
                         bypass="AzureServices",
-                        ip_rules=[keyvault.IPRuleArgs(value=rule) for rule in settings.ip_rules],
+                        ip_rules=firewall_ip_rules(settings.ip_rules, args.egress_ip_addresses),
                     ),
                 ),
             ),
@@ -178,19 +200,9 @@ class SecretStore(pulumi.ComponentResource):
         )
         self.lock = management_lock(f"{name}-lock", scope=self.vault.id, level=args.lock or None, opts=child)
 
-        self.secrets_officer = role_assignment(
-            f"{name}-deployer-secrets-officer",
-            scope=self.vault.id,
-            assignment=RoleAssignmentArgs(
-                principal_id=args.deployer_object_id,
-                role_definition_id=azure_ids.KEY_VAULT_SECRETS_OFFICER,
-                principal_type=args.deployer_principal_type,
-                description="The deploying principal writes the stack's secrets.",
-            ),
-            subscription_id=subscription_id,
-            opts=child,
-        )
-        self.secret_writers_ready: list[pulumi.Resource] = [self.secrets_officer]
+        # What a secret write waits for: the vault alone. Secrets are ARM resources written with the deploy
+        # role (management plane), so no data-plane role has to be granted and propagate first.
+        self.secret_writers_ready: list[pulumi.Resource] = [self.vault]
         self.role_assignments = role_assignments(
             name,
             scope=self.vault.id,

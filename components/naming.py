@@ -85,6 +85,7 @@ RULES: dict[str, NameRule] = {
     "managed_identity": NameRule(3, 128, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),
     "federated_credential": NameRule(3, 120, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),
     "diagnostic_setting": NameRule(1, 260, r"[^*<>%:&\\?+/]+"),
+    "public_ip": NameRule(1, 80, r"[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9_])?"),
 }
 
 
@@ -130,17 +131,22 @@ class StackNames:
 
     @property
     def suffix(self) -> str:
+        return self._suffix(0)
+
+    def _suffix(self, generation: int) -> str:
         seed = f"{self.subscription_id}/{self.workload}/{self.environment}/{self.location}".lower()
+        if generation:
+            seed += f"/generation-{generation}"
         return hashlib.sha256(seed.encode()).hexdigest()[:5]
 
     def _regional(self, abbr: str, rule: str, extra: str = "") -> str:
         parts = [abbr, self._base] + ([_slug(extra)] if extra else [])
         return _fit("-".join(p for p in parts if p), RULES[rule])
 
-    def _unique(self, abbr: str, rule: str, separator: str = "-") -> str:
+    def _unique(self, abbr: str, rule: str, separator: str = "-", generation: int = 0) -> str:
         """A globally unique name: the base is shortened, never the suffix."""
         max_length = RULES[rule].max_length
-        tail = f"{separator}{self.suffix}"
+        tail = f"{separator}{self._suffix(generation)}"
         head = f"{abbr}{separator}{self._base}"
         if not separator:
             head = head.replace("-", "")
@@ -162,6 +168,11 @@ class StackNames:
     @property
     def node_resource_group(self) -> str:
         return self._regional("rg", "node_resource_group", "aks-nodes")
+
+    @property
+    def egress_public_ip(self) -> str:
+        """The cluster's outbound public IP (CAF abbreviation `pip`)."""
+        return self._regional("pip", "public_ip", "aks-egress")
 
     @property
     def system_agent_pool(self) -> str:
@@ -189,7 +200,12 @@ class StackNames:
     # --- secrets and monitoring -----------------------------------------------------------------
     @property
     def key_vault(self) -> str:
-        return self._unique("kv", "key_vault")
+        return self.key_vault_of_generation(0)
+
+    def key_vault_of_generation(self, generation: int) -> str:
+        """The vault name for `keyVault.nameGeneration`: 0 is the original name; each other number gives
+        a new suffix, for a redeploy while the old vault sits soft-deleted under purge protection."""
+        return self._unique("kv", "key_vault", generation=generation)
 
     @property
     def log_analytics(self) -> str:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonDict
 
 from components.istio_revisions import check_revisions, newest_revision
 from components.kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
@@ -133,6 +134,18 @@ Guid = Annotated[
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")]
 HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 DayOfWeek = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+CREATE_ONLY: JsonDict = {"createOnly": True}
+"""`json_schema_extra` of a field Azure fixes at creation: changing it replaces the resource (a node pool
+is replaced create-before-delete under a new name; the cluster itself would be deleted and created
+again, which `protect` blocks). The configuration reference marks these fields (tools/config_reference.py)."""
+
+
+def create_only(default: Any = ..., **kwargs: Any) -> Any:
+    """A `Field` marked create-only (see `CREATE_ONLY`)."""
+    return Field(default, json_schema_extra=CREATE_ONLY, **kwargs)
+
+
 KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 
 
@@ -186,18 +199,18 @@ class IstioSettings(_Model):
 class NodePoolSettings(_Model):
     """One node pool: VM size, autoscaler bounds, OS disk and upgrade surge."""
 
-    vm_size: Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")] = "Standard_D4ds_v5"
+    vm_size: Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")] = create_only("Standard_D4ds_v5")
     """Azure VM size. Sizes with a local temp disk (`...ds_v5`) allow an ephemeral OS disk."""
     min_count: Annotated[int, Field(ge=1, le=1000)] = 2
     """Cluster autoscaler lower bound (also the initial node count)."""
     max_count: Annotated[int, Field(ge=1, le=1000)] = 10
     """Cluster autoscaler upper bound."""
-    max_pods: Annotated[int, Field(ge=10, le=250)] = 110
+    max_pods: Annotated[int, Field(ge=10, le=250)] = create_only(110)
     """Pods per node (Azure CNI overlay allows up to 250)."""
-    os_disk_type: Literal["auto", "Ephemeral", "Managed"] = "auto"
+    os_disk_type: Literal["auto", "Ephemeral", "Managed"] = create_only("auto")
     """`auto`: Ephemeral when the VM size's local storage holds `osDiskSizeGb` (table in components/aks.py),
     else Managed. `Ephemeral`/`Managed` force the choice."""
-    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = 128
+    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = create_only(128)
     """OS disk size in GiB."""
     max_surge: Annotated[str, Field(pattern=r"^([1-9]\d*|[1-9]\d?%|100%)$")] = "33%"
     """Extra nodes during an upgrade: a count (`1`) or a percentage (`33%`, AKS's advice for production)."""
@@ -218,25 +231,36 @@ class SystemNodePoolSettings(NodePoolSettings):
     """Cluster autoscaler lower bound (also the initial node count)."""
     max_count: Annotated[int, Field(ge=1, le=1000)] = 3
     """Cluster autoscaler upper bound."""
-    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = 64
+    os_disk_size_gb: Annotated[int, Field(ge=30, le=2048)] = create_only(64)
     """OS disk size in GiB (system pods pull few images)."""
 
 
 Zone = Literal["1", "2", "3"]
 OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting"]
 
+# Outbound types the program cannot run, with the reason (AKS docs: "Customize cluster egress with outbound
+# types"): both need the cluster in a subnet of the user's VNet (a NAT gateway or a route table on it), and
+# the program creates the cluster in an AKS-managed VNet (it takes no subnet).
+UNSUPPORTED_OUTBOUND_TYPES: dict[str, str] = {
+    "userDefinedRouting": "needs the cluster in your own subnet with a route table to a firewall",
+    "userAssignedNATGateway": "needs the cluster in your own subnet with a NAT gateway attached",
+}
+
 
 class NetworkSettings(_Model):
     """Azure CNI overlay with the Cilium dataplane: pods get addresses from a private overlay range."""
 
-    pod_cidr: Cidr = "10.244.0.0/16"
+    pod_cidr: Cidr = create_only("10.244.0.0/16")
     """Overlay range for pod addresses (not routable outside the cluster)."""
-    service_cidr: Cidr = "10.0.0.0/16"
+    service_cidr: Cidr = create_only("10.0.0.0/16")
     """Range for Kubernetes Service cluster IPs; must not overlap the pod range."""
-    dns_service_ip: str = "10.0.0.10"
+    dns_service_ip: str = create_only("10.0.0.10")
     """Cluster IP of CoreDNS; must lie inside `serviceCidr` and not be its first address."""
-    outbound_type: OutboundType = "loadBalancer"
-    """How nodes reach the internet (egress)."""
+    outbound_type: OutboundType = create_only("loadBalancer")
+    """How nodes reach the internet (egress). `loadBalancer`: through the stack's own static public IP
+    (stack output `egressIpAddress`, admitted by the Key Vault firewall). `managedNATGateway`: AKS-owned
+    IPs the vault cannot know, so only with `keyVault.privateEndpoint`. `userDefinedRouting` and
+    `userAssignedNATGateway` need a subnet of your own and are refused."""
 
     @model_validator(mode="after")
     def _network_rules(self) -> "NetworkSettings":
@@ -254,6 +278,14 @@ class NetworkSettings(_Model):
                 problems.append(("dnsServiceIp", f"{dns} is reserved in serviceCidr {services} (use .10)"))
         if pods.version == services.version and pods.overlaps(services):
             problems.append(("podCidr", f"{pods} overlaps serviceCidr {services}"))
+        if self.outbound_type in UNSUPPORTED_OUTBOUND_TYPES:
+            problems.append(
+                (
+                    "outboundType",
+                    f"{self.outbound_type} {UNSUPPORTED_OUTBOUND_TYPES[self.outbound_type]}, which this "
+                    "program does not take; use loadBalancer (the stack's static egress IP)",
+                )
+            )
         _raise_problems(problems)
         return self
 
@@ -308,17 +340,20 @@ class ClusterSettings(_Model):
     """Control plane tier: Standard has the uptime SLA; Free is for dev/test only (refused in prod)."""
     support_plan: Literal["KubernetesOfficial", "AKSLongTermSupport"] = "KubernetesOfficial"
     """`AKSLongTermSupport` (Premium tier only) supports a minor for a second year after its end of life."""
-    zones: list[Zone] = Field(default_factory=lambda: list[Zone](["1", "2", "3"]))
-    """Availability zones of both node pools; empty for regions (or dev stacks) without zones."""
+    zones: list[Zone] = Field(
+        default_factory=lambda: list[Zone](["1", "2", "3"]), json_schema_extra=CREATE_ONLY
+    )
+    """Availability zones of both node pools and the egress IP; empty for regions (or dev stacks) without
+    zones."""
     istio: IstioSettings = nested()
     """The Istio add-on."""
     kubelogin_mode: Literal["azurecli", "workloadidentity", "spn"] = "azurecli"
     """How the Kubernetes provider authenticates (kubelogin exec plugin). The environment variable
     AKS_GRPC_KUBELOGIN_MODE overrides it (CI uses `workloadidentity`)."""
     deployer_principal_type: Literal["auto", "User", "ServicePrincipal"] = "auto"
-    """Principal type of the deploying identity in every role assignment it gets (cluster admin, Key
-    Vault Secrets Officer). `auto`: `AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE` if set, else `ServicePrincipal`
-    when `ARM_CLIENT_ID` is set (CI), else `User`."""
+    """Principal type of the deploying identity in the role assignment it gets (AKS RBAC Cluster Admin).
+    `auto`: `AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE` if set, else `ServicePrincipal` when `ARM_CLIENT_ID` is set
+    (CI), else `User`."""
     admin_group_object_ids: list[Guid] = Field(default_factory=list)
     """Entra ID groups that get cluster-admin through the AAD integration."""
     sandbox_local_accounts: bool = False
@@ -416,6 +451,16 @@ def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
             problems.append(("cluster.skuTier", "prod needs the uptime SLA: Standard or Premium, not Free"))
         if cluster.registry.sku != "Premium":
             problems.append(("cluster.registry.sku", f"prod must use Premium, got {cluster.registry.sku}"))
+    if cluster.network.outbound_type == "managedNATGateway" and not stack.key_vault.private_endpoint.enabled:
+        # The CSI driver reads the vault over the cluster's egress, and AKS is not a trusted service for
+        # the firewall bypass (Azure/secrets-store-csi-driver-provider-azure#873, #1226).
+        problems.append(
+            (
+                "cluster.network.outboundType",
+                "managedNATGateway egresses from IPs AKS owns, which the Key Vault firewall cannot admit: "
+                "use loadBalancer (the stack's static egress IP) or enable keyVault.privateEndpoint",
+            )
+        )
     return problems
 
 
@@ -571,6 +616,12 @@ class KeyVaultSettings(_Model):
     with `pulumi config set --secret --path 'aks-grpc:secrets.<name>' <value>`."""
     secret_validity_days: Annotated[int, Field(ge=30, le=3650)] = 365
     """Expiry of the secrets the stack writes, counted from the first day of the deploying month."""
+    create_mode: Literal["default", "recover"] = "default"
+    """`recover`: bring back the soft-deleted vault of this name (after a `pulumi destroy`, purge protection
+    keeps the name taken for 90 days). Set it back to `default` once recovered (docs/operations.md)."""
+    name_generation: Annotated[int, Field(ge=0, le=99)] = create_only(0)
+    """Folded into the vault name's suffix: raise it to create a vault under a new name while the old one
+    sits soft-deleted (0 keeps the original name)."""
 
     @model_validator(mode="after")
     def _secret_names(self) -> "KeyVaultSettings":
@@ -1043,6 +1094,10 @@ class StackSettings(_Model):
         Field(default_factory=dict)
     )
     """Extra tags for every Azure resource (on top of environment, project and managed-by)."""
+    protect_stateful_resources: bool | None = None
+    """Pulumi `protect` on the resources holding state (AKS cluster, Key Vault, Log Analytics, Azure Monitor
+    workspace, API Management, container registry): a plan that would delete one fails instead. Default:
+    on in prod, off elsewhere. Set `false` before a deliberate `pulumi destroy` (docs/operations.md)."""
     cluster: ClusterSettings = nested()
     monitoring: MonitoringSettings = nested()
     key_vault: KeyVaultSettings = nested()
@@ -1052,6 +1107,13 @@ class StackSettings(_Model):
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def protects_stateful_resources(self) -> bool:
+        """Whether the stateful resources get `protect`: the setting, or on by default in prod."""
+        if self.protect_stateful_resources is None:
+            return self.is_production
+        return self.protect_stateful_resources
 
     @property
     def standard_tags(self) -> dict[str, str]:

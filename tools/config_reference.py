@@ -66,12 +66,25 @@ def _default(field: Any) -> str:
     return f"`{json.dumps(value, default=str)}`"
 
 
+CREATE_ONLY_NOTE = (
+    "**Create-only** (Azure fixes it at creation; see docs/operations.md, changes that replace)."
+)
+
+
+def is_create_only(field: Any) -> bool:
+    """Whether a settings field is marked `CREATE_ONLY` (components/settings.py)."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("createOnly") is True
+
+
 def rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tuple[str, str, str, str]]:
     result = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
         nested = _model_of(field.annotation)
         description = " ".join((field.description or "").split())
+        if is_create_only(field):
+            description = f"{CREATE_ONLY_NOTE} {description}"
         if nested is not None:
             result.append((key, "object", "", description or (nested.__doc__ or "").strip().split("\n")[0]))
             result.extend(rows(nested, f"{key}."))

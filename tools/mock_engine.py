@@ -57,6 +57,7 @@ ARM_TYPES: dict[str, str] = {
     "alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
     "dashboard:Grafana": "Microsoft.Dashboard/grafana",
     "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
     "network:PrivateDnsZoneGroup": "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
     "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
     "privatedns:VirtualNetworkLink": "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
@@ -89,6 +90,7 @@ _NAME_KEYS = (
     "privateDnsZoneGroupName",
     "virtualNetworkLinkName",
     "privateEndpointName",
+    "publicIpAddressName",
     "privateZoneName",
     "roleDefinitionId",
     "certificateId",
@@ -191,6 +193,11 @@ def _azure_outputs(resource_type: str, name: str, arm_id: str, inputs: Mapping[s
             nodeResourceGroup=inputs.get("nodeResourceGroup") or f"MC_{name}",
             currentKubernetesVersion=inputs.get("kubernetesVersion"),
         )
+    elif module_type == "network:PublicIPAddress":
+        # Static allocation: Azure assigns the address at creation. A documentation range (RFC 5737
+        # TEST-NET-3), different per resource, never a real one.
+        digest = hashlib.sha256(arm_id.encode()).digest()
+        out["ipAddress"] = f"203.0.113.{1 + digest[0] % 254}"
     elif module_type == "containerregistry:Registry":
         out["loginServer"] = f"{name.lower()}.azurecr.io"
     elif module_type == "keyvault:Vault":
@@ -435,6 +442,9 @@ class RecordedResource:
     inputs: dict[str, Any]
     raw_inputs: dict[str, Any] = field(repr=False, default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    """The lifecycle options the engine receives: protect, ignoreChanges, replaceOnChanges,
+    deleteBeforeReplace (see `resource_options`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -445,12 +455,28 @@ class RecordedResource:
             "parent": self.parent,
             "provider": self.provider,
             "dependencies": self.dependencies,
+            "options": self.options,
             "inputs": self.inputs,
         }
 
     def secret_inputs(self) -> dict[str, Any]:
         """The inputs with secret values revealed (tests only)."""
         return unmasked(self.raw_inputs)
+
+
+def resource_options(request: Any) -> dict[str, Any]:
+    """The lifecycle options of a RegisterResourceRequest, so a reviewer of the plan sees which resources
+    are protected, what drift is ignored and what a change replaces (and in which order)."""
+    protect = request.protect if request.HasField("protect") else False
+    return {
+        "protect": bool(protect),
+        "ignoreChanges": list(request.ignoreChanges),
+        "replaceOnChanges": list(request.replaceOnChanges),
+        # Unset means the engine's default: create the replacement first, then delete.
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace)
+        if request.deleteBeforeReplaceDefined
+        else False,
+    }
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -477,6 +503,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)),
                 inputs=plain(raw),
                 raw_inputs=raw,
+                options=resource_options(request),
             )
         )
         return response

@@ -2,7 +2,8 @@
 
     python -m tools.offline_plan --stack dev [--out build/dev] [--stack-file path/to/Pulumi.x.yaml]
 
-Writes `resources.json` (every registered resource with the inputs the engine receives),
+Writes `resources.json` (every registered resource with the inputs the engine receives and its lifecycle
+options: protect, ignoreChanges, replaceOnChanges, deleteBeforeReplace),
 `manifests.yaml` (every Kubernetes object) and `plan.txt` (the resource tree and counts). Needs no
 cloud credentials, Pulumi CLI or provider plugins. Exit 0 on success, 2 on invalid settings or an
 unknown stack.
@@ -118,6 +119,8 @@ def plan_tree(plan: Plan) -> str:
     def walk(parent: str | None, depth: int) -> None:
         for resource in children.get(parent, []):
             kind = "" if resource.custom else "  [component]"
+            if resource.options.get("protect"):
+                kind += "  [protect]"
             lines.append(f"{'  ' * depth}{resource.type}  {resource.name}{kind}")
             walk(resource.urn, depth + 1)
 

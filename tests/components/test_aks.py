@@ -1,6 +1,7 @@
 """AksCluster under the mock engine: the exact inputs Azure and the Kubernetes provider would receive."""
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,11 @@ from components.aks import (
     CLUSTER_LOG_CATEGORIES,
     AksCluster,
     AksClusterArgs,
+    ClusterEgress,
+    ClusterEgressArgs,
+    hashed_pool_name,
     os_disk_type,
+    pool_create_only_settings,
     validate_aks_cluster_args,
 )
 from components.common import deployer_principal_type
@@ -313,6 +318,7 @@ def test_inline_pools_are_exactly_the_tainted_system_pool(build, environment, zo
         "osSKU": "AzureLinux",
         "osDiskType": "Ephemeral",
         "osDiskSizeGB": 64,
+        "enableEncryptionAtHost": True,
         "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"],
         "orchestratorVersion": "1.36",
         "upgradeSettings": {"maxSurge": "33%"},
@@ -335,7 +341,9 @@ def test_user_pool_is_a_separate_autoscaled_agent_pool(build, environment, zones
     expected = {
         "resourceGroupName": f"rg-grpc-{environment}-weu",
         "resourceName": f"aks-grpc-{environment}-weu",
-        "agentPoolName": "user",
+        "agentPoolName": hashed_pool_name(
+            "user", pool_create_only_settings(stack_cluster_settings(environment).user_pool, zones or [])
+        ),
         "mode": "User",
         "type": "VirtualMachineScaleSets",
         "vmSize": "Standard_D4ds_v5",
@@ -348,6 +356,7 @@ def test_user_pool_is_a_separate_autoscaled_agent_pool(build, environment, zones
         "osSKU": "AzureLinux",
         "osDiskType": "Ephemeral",
         "osDiskSizeGB": 128,
+        "enableEncryptionAtHost": True,
         "orchestratorVersion": "1.36",
         "upgradeSettings": {"maxSurge": "33%"},
     }
@@ -647,3 +656,145 @@ def test_kubelet_may_pull_from_configured_shared_registries(build):
 def test_a_pull_registry_must_be_a_registry_resource_id():
     with pytest.raises(ValueError, match="pullRegistryIds"):
         ClusterSettings.model_validate({"registry": {"pullRegistryIds": ["crshared.azurecr.io"]}})
+
+
+# --- egress, encryption at host, create-only settings ---------------------------------------------
+
+PUBLIC_IP = "azure-native:network:PublicIPAddress"
+EGRESS_IP_ID = (
+    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-grpc-dev-weu/providers/Microsoft.Network/"
+    "publicIPAddresses/pip-grpc-dev-weu-aks-egress"
+)
+
+
+def test_cluster_egresses_from_the_given_public_ip_and_not_from_a_managed_one(build):
+    plan = build(outbound_public_ip_ids=[EGRESS_IP_ID])
+    profile = _cluster(plan)["networkProfile"]
+    assert profile["outboundType"] == "loadBalancer"
+    assert profile["loadBalancerProfile"]["outboundIPs"] == {"publicIPs": [{"id": EGRESS_IP_ID}]}
+    assert "managedOutboundIPs" not in profile["loadBalancerProfile"]
+
+
+def test_control_plane_identity_may_join_the_egress_ip_before_the_cluster_exists(build):
+    plan = build(outbound_public_ip_ids=[EGRESS_IP_ID])
+    role = plan.one(ROLE, "cluster-egress-ip-network-contributor-0")
+    identity = plan.one("azure-native:managedidentity:UserAssignedIdentity")
+    assert role.inputs["scope"] == EGRESS_IP_ID
+    assert role.inputs["roleDefinitionId"].endswith(f"/roleDefinitions/{azure_ids.NETWORK_CONTRIBUTOR}")
+    identity_id = (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-grpc-dev-weu/providers/"
+        f"Microsoft.ManagedIdentity/userAssignedIdentities/{identity.inputs['resourceName']}"
+    )
+    assert role.inputs["principalId"] == mock_engine.fake_guid(identity_id, "principal")
+    assert role.inputs["principalType"] == "ServicePrincipal"
+    assert identity.urn in role.dependencies
+    assert role.urn in plan.one(CLUSTER).dependencies
+
+
+def test_without_given_ips_aks_keeps_its_default_egress(build):
+    profile = _cluster(build())["networkProfile"]
+    assert "loadBalancerProfile" not in profile
+    assert build().of_type(ROLE) and not [r for r in build().of_type(ROLE) if "egress" in r.name]
+
+
+def test_given_ips_with_another_outbound_type_are_rejected():
+    settings = ClusterSettings.model_validate({"network": {"outboundType": "managedNATGateway"}})
+    args = AksClusterArgs(
+        settings=settings,
+        names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
+        resource_group_name="rg",
+        location="westeurope",
+        subscription_id=SUBSCRIPTION_ID,
+        tenant_id=TENANT_ID,
+        deployer_object_id=DEPLOYER_OBJECT_ID,
+        outbound_public_ip_ids=[EGRESS_IP_ID],
+    )
+    with pytest.raises(ValueError, match="outbound_public_ip_ids"):
+        validate_aks_cluster_args(args, "azurecli")
+
+
+@pytest.mark.parametrize(("environment", "zones"), [("dev", []), ("prod", ["1", "2", "3"])])
+def test_egress_ip_is_a_static_standard_ip_in_the_cluster_zones(run_mocked, environment, zones):
+    def program() -> None:
+        egress = ClusterEgress(
+            "egress",
+            ClusterEgressArgs(
+                names=StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
+                resource_group_name=f"rg-grpc-{environment}-weu",
+                location="westeurope",
+                zones=zones,
+            ),
+        )
+        pulumi.export("address", egress.ip_address)
+        pulumi.export("id", egress.public_ip_id)
+
+    plan = run_mocked(program)
+    ip = plan.one(PUBLIC_IP)
+    assert ip.inputs["sku"] == {"name": "Standard", "tier": "Regional"}
+    assert ip.inputs["publicIPAllocationMethod"] == "Static"
+    assert ip.inputs["publicIPAddressVersion"] == "IPv4"
+    assert ip.inputs["publicIpAddressName"] == f"pip-grpc-{environment}-weu-aks-egress"
+    assert ip.inputs.get("zones") == (zones or None)
+    assert ip.parent == plan.one("aksgrpc:aks:ClusterEgress").urn
+    assert plan.outputs["address"].startswith("203.0.113.")
+    assert plan.outputs["id"].endswith(f"/publicIPAddresses/pip-grpc-{environment}-weu-aks-egress")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_every_node_pool_encrypts_at_host(build, environment):
+    plan = build(environment=environment)
+    assert [p["enableEncryptionAtHost"] for p in _cluster(plan)["agentPoolProfiles"]] == [True]
+    assert _by_name(plan, AGENT_POOL, "cluster-user-pool")["enableEncryptionAtHost"] is True
+
+
+def _user_pool_name(**user_pool: Any) -> str:
+    settings = ClusterSettings.model_validate({"userPool": user_pool})
+    return hashed_pool_name("user", pool_create_only_settings(settings.user_pool, settings.zones))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"vmSize": "Standard_D8ds_v5"},
+        {"osDiskType": "Managed"},
+        {"osDiskSizeGb": 100},
+        {"maxPods": 50},
+    ],
+)
+def test_a_changed_create_only_setting_renames_the_user_pool(change):
+    assert _user_pool_name(**change) != _user_pool_name()
+
+
+def test_changed_zones_rename_the_user_pool():
+    base = ClusterSettings()
+    assert hashed_pool_name(
+        "user", pool_create_only_settings(base.user_pool, ["1", "2"])
+    ) != hashed_pool_name("user", pool_create_only_settings(base.user_pool, base.zones))
+
+
+@pytest.mark.parametrize("change", [{"minCount": 3}, {"maxCount": 20}, {"maxSurge": "1"}])
+def test_settings_aks_updates_in_place_keep_the_pool_name(change):
+    assert _user_pool_name(**change) == _user_pool_name()
+
+
+def test_user_pool_name_follows_aks_agent_pool_naming(build):
+    name = _by_name(build(), AGENT_POOL, "cluster-user-pool")["agentPoolName"]
+    assert re.fullmatch(r"[a-z][a-z0-9]{0,11}", name) and name.startswith("user")
+
+
+def test_user_pool_is_replaced_create_before_delete(build):
+    pool = build().one(AGENT_POOL, "cluster-user-pool")
+    assert pool.options["deleteBeforeReplace"] is False
+    assert pool.options["ignoreChanges"] == ["count"]
+
+
+def test_a_user_pool_vm_size_change_is_a_new_agent_pool_name_on_the_engine(build):
+    before = _by_name(build(fresh=True), AGENT_POOL, "cluster-user-pool")["agentPoolName"]
+    changed = ClusterSettings.model_validate(
+        {
+            **yaml.safe_load((STACKS / "Pulumi.dev.yaml").read_text())["config"]["aks-grpc:cluster"],
+            "userPool": {"minCount": 1, "maxCount": 3, "vmSize": "Standard_D8ds_v5"},
+        }
+    )
+    after = _by_name(build(settings=changed), AGENT_POOL, "cluster-user-pool")["agentPoolName"]
+    assert before != after

@@ -1,21 +1,21 @@
-"""SecretStore under the mock engine: a hardened vault, the deployer's role, secrets that stay secret."""
+"""SecretStore under the mock engine: a hardened vault the cluster's egress reaches, no standing role for
+the deployer, secrets that stay secret."""
 
 from datetime import UTC, datetime
 
 import pulumi
 import pytest
 
-from components import azure_ids
 from components.common import deployer_principal_type
 from components.keyvault import (
     APP_INSIGHTS_SECRET,
     SecretStore,
     SecretStoreArgs,
+    ip_rule,
     secret_expiry,
     secret_values_from_config,
     validate_secret_store_args,
 )
-from components.naming import deterministic_guid
 from components.settings import KeyVaultSettings
 from tools.mock_engine import DEPLOYER_OBJECT_ID, SECRET_PLACEHOLDER, SUBSCRIPTION_ID, TENANT_ID, run_program
 
@@ -25,6 +25,7 @@ RG_ID = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RG}/providers"
 WORKSPACE = f"{RG_ID}/Microsoft.OperationalInsights/workspaces/log"
 CONNECTION_STRING = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x/"
 EXPIRES = 1_800_000_000
+EGRESS_IP = "192.0.2.44"
 VNET = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet"
 SUBNET = f"{VNET}/subnets/pe"
 
@@ -43,13 +44,11 @@ def build(settings: KeyVaultSettings, secret_values=None, **overrides) -> Secret
             location="westeurope",
             tenant_id=TENANT_ID,
             subscription_id=SUBSCRIPTION_ID,
-            deployer_object_id=DEPLOYER_OBJECT_ID,
-            deployer_principal_type="ServicePrincipal",
             diagnostics=WORKSPACE,
             app_insights_connection_string=pulumi.Output.secret(CONNECTION_STRING),
             secret_values=secret_values if secret_values is not None else {},
             secret_expires=EXPIRES,
-            **overrides,
+            **{"egress_ip_addresses": [EGRESS_IP], **overrides},
         ),
     )
     pulumi.export("vaultName", store.vault_name)
@@ -82,8 +81,39 @@ def test_vault_firewall_denies_by_default_and_allows_azure_services_and_configur
     assert acls == {
         "defaultAction": "Deny",
         "bypass": "AzureServices",
-        "ipRules": [{"value": "203.0.113.0/24"}, {"value": "198.51.100.7"}],
+        "ipRules": [{"value": "203.0.113.0/24"}, {"value": "198.51.100.7/32"}, {"value": f"{EGRESS_IP}/32"}],
     }
+
+
+def test_vault_firewall_admits_the_cluster_egress_ip_and_depends_on_it(run_mocked):
+    def program():
+        egress = pulumi.CustomResource("test:index:EgressIp", "egress", {"address": EGRESS_IP})
+        build(vault_settings(ipRules=[]), egress_ip_addresses=[egress.address])  # type: ignore[attr-defined]
+
+    plan = run_mocked(program)
+    vault = plan.one("azure-native:keyvault:Vault")
+    assert vault.inputs["properties"]["networkAcls"]["ipRules"] == [{"value": f"{EGRESS_IP}/32"}]
+    assert vault.inputs["properties"]["networkAcls"]["defaultAction"] == "Deny"
+    assert plan.one("test:index:EgressIp").urn in vault.dependencies
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("198.51.100.7", "198.51.100.7/32"),
+        ("198.51.100.7/32", "198.51.100.7/32"),
+        ("10.1.0.0/16", "10.1.0.0/16"),
+    ],
+)
+def test_ip_rules_take_the_form_key_vault_stores(given, stored):
+    assert ip_rule(given) == stored
+
+
+@pytest.mark.parametrize(("mode", "expected"), [(None, None), ("default", None), ("recover", "recover")])
+def test_vault_create_mode_follows_the_settings(run_mocked, mode, expected):
+    overrides = {"createMode": mode} if mode else {}
+    plan = run_mocked(lambda: build(vault_settings(**overrides)))
+    assert plan.one("azure-native:keyvault:Vault").inputs["properties"].get("createMode") == expected
 
 
 def test_vault_audit_events_go_to_log_analytics(plan):
@@ -93,20 +123,16 @@ def test_vault_audit_events_go_to_log_analytics(plan):
     assert diagnostics["logs"] == [{"category": "AuditEvent", "enabled": True}]
 
 
-def test_deployer_gets_secrets_officer_with_a_deterministic_name(plan):
-    officer = plan.one("azure-native:authorization:RoleAssignment", "secrets-deployer-secrets-officer").inputs
-    assert officer["principalId"] == DEPLOYER_OBJECT_ID
-    assert officer["principalType"] == "ServicePrincipal"
-    assert officer["roleDefinitionId"].endswith(azure_ids.KEY_VAULT_SECRETS_OFFICER)
-    assert officer["scope"].endswith(f"/vaults/{VAULT}")
-    assert officer["roleAssignmentName"] == deterministic_guid(
-        officer["scope"], officer["principalId"], officer["roleDefinitionId"]
-    )
+def test_the_deployer_gets_no_standing_role_on_the_vault(plan):
+    # Secrets are ARM resources (management plane): the deploy role writes them, no data-plane role needed.
+    assignments = plan.of_type("azure-native:authorization:RoleAssignment")
+    assert [a.inputs for a in assignments if a.inputs.get("principalId") == DEPLOYER_OBJECT_ID] == []
+    assert assignments == []
 
 
 def test_app_insights_connection_string_is_a_secret_with_content_type_and_expiry(plan):
     secret = plan.one("azure-native:keyvault:Secret", f"secrets-secret-{APP_INSIGHTS_SECRET}")
-    officer = plan.one("azure-native:authorization:RoleAssignment", "secrets-deployer-secrets-officer")
+    vault = plan.one("azure-native:keyvault:Vault")
     assert secret.inputs["secretName"] == APP_INSIGHTS_SECRET
     assert secret.inputs["vaultName"] == VAULT
     assert secret.inputs["properties"] == SECRET_PLACEHOLDER  # masked wherever the engine shows it
@@ -116,7 +142,7 @@ def test_app_insights_connection_string_is_a_secret_with_content_type_and_expiry
         "contentType": "text/plain",
         "attributes": {"enabled": True, "expires": EXPIRES},
     }
-    assert officer.urn in secret.dependencies
+    assert vault.urn in secret.dependencies
 
 
 def test_outputs_name_the_vault_its_tenant_and_secret_names(plan):
@@ -220,7 +246,6 @@ def test_deployer_principal_type_follows_how_the_provider_authenticates(environ,
     [
         ({"vault_name": "kv_bad_name"}, "vault_name"),
         ({"vault_name": "kv-this-name-is-far-too-long-for-azure"}, "vault_name"),
-        ({"deployer_principal_type": "Robot"}, "deployer_principal_type"),
         ({"lock": "Frozen"}, "lock"),
         ({"secret_expires": -1}, "secret_expires"),
     ],
@@ -232,7 +257,6 @@ def test_invalid_args_are_rejected_naming_the_field(overrides, field):
         "resource_group_name": RG,
         "location": "westeurope",
         "tenant_id": TENANT_ID,
-        "deployer_object_id": DEPLOYER_OBJECT_ID,
         "app_insights_connection_string": "x",
         **overrides,
     }

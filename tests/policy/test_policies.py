@@ -62,6 +62,17 @@ GOOD_CLUSTER: dict[str, Any] = {
         "networkPluginMode": "overlay",
         "networkDataplane": "cilium",
         "networkPolicy": "cilium",
+        "outboundType": "loadBalancer",
+        "loadBalancerProfile": {
+            "outboundIPs": {
+                "publicIPs": [
+                    {
+                        "id": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/"
+                        "rg-grpc-dev-weu/providers/Microsoft.Network/publicIPAddresses/pip-grpc-dev-weu-aks-egress"
+                    }
+                ]
+            }
+        },
     },
     "oidcIssuerProfile": {"enabled": True},
     "securityProfile": {
@@ -330,6 +341,43 @@ GOOD_PEER_AUTH: dict[str, Any] = {
     "spec": {"mtls": {"mode": "STRICT"}},
 }
 DIAG_TYPE = "azure-native:monitor:DiagnosticSetting"
+PUBLIC_IP_TYPE = "azure-native:network:PublicIPAddress"
+GOOD_PUBLIC_IP: dict[str, Any] = {  # as the stack policy sees it after creation: with its address
+    "publicIpAddressName": "pip-grpc-dev-weu-aks-egress",
+    "sku": {"name": "Standard", "tier": "Regional"},
+    "publicIPAllocationMethod": "Static",
+    "ipAddress": "203.0.113.7",
+    "tags": TAGS,
+}
+SPC_TYPE = "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass"
+GOOD_SPC: dict[str, Any] = {
+    "apiVersion": "secrets-store.csi.x-k8s.io/v1",
+    "kind": "SecretProviderClass",
+    "metadata": {"name": "greeter-secrets", "namespace": "grpc-greeter"},
+    "spec": {
+        "provider": "azure",
+        "parameters": {
+            "clientID": "00000000-0000-4000-8000-000000000009",
+            "keyvaultName": "kv-grpc-dev-weu-1a2b",
+            "tenantId": "00000000-0000-4000-8000-000000000002",
+            "objects": "array:\n  - |\n    objectName: appinsights-connection-string\n    objectType: secret\n",
+        },
+    },
+}
+PRIVATE_ENDPOINT_TYPE = "azure-native:network:PrivateEndpoint"
+PRIVATE_ENDPOINT: dict[str, Any] = {
+    "privateEndpointName": "pe-kv-grpc-dev-weu-1a2b",
+    "subnet": {
+        "id": "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/pe"
+    },
+    "privateLinkServiceConnections": [
+        {
+            "name": "pe-kv-grpc-dev-weu-1a2b",
+            "privateLinkServiceId": UNKNOWN_STRING_VALUE,  # the vault's id: unknown before it exists
+            "groupIds": ["vault"],
+        }
+    ],
+}
 
 
 def diagnostic(*categories: str, group: str | None = None) -> dict[str, Any]:
@@ -372,9 +420,11 @@ GOOD_RESOURCES: list[tuple[str, dict[str, Any]]] = [
 def good_stack() -> list[StackResource]:
     """A small stack that passes every stack policy (and, resource by resource, every resource policy)."""
     return [
-        StackResource(CLUSTER_TYPE, "cluster", GOOD_CLUSTER),
+        StackResource(CLUSTER_TYPE, "cluster", GOOD_CLUSTER, ["egress-ip"]),
         StackResource(DIAG_TYPE, "cluster-diag", diagnostic("kube-audit-admin", "guard"), ["cluster"]),
-        StackResource(VAULT_TYPE, "vault", GOOD_VAULT),
+        StackResource(PUBLIC_IP_TYPE, "egress-ip", GOOD_PUBLIC_IP),
+        StackResource(VAULT_TYPE, "vault", GOOD_VAULT, ["egress-ip"]),
+        StackResource(SPC_TYPE, "spc", GOOD_SPC),
         StackResource(
             DIAG_TYPE,
             "vault-diag",
@@ -389,6 +439,19 @@ def good_stack() -> list[StackResource]:
         StackResource(PDB_TYPE, "pdb", GOOD_PDB),
         StackResource(HPA_TYPE, "hpa", GOOD_HPA),
         StackResource(SERVICE_TYPE, "service", GOOD_SERVICE),
+    ]
+
+
+def today_without_egress() -> list[StackResource]:
+    """The plan's shape before the egress fix: AKS-managed egress, a vault firewall with no rule for it."""
+    stack = stack_with("egress-ip", None)
+    stack = [r for r in stack if r.name not in ("cluster", "vault")]
+    cluster = changed(GOOD_CLUSTER, networkProfile__loadBalancerProfile=DELETE)
+    vault = changed(GOOD_VAULT, properties__networkAcls__ipRules=[])
+    return [
+        *stack,
+        StackResource(CLUSTER_TYPE, "cluster", cluster),
+        StackResource(VAULT_TYPE, "vault", vault),
     ]
 
 
@@ -725,6 +788,7 @@ STACK_CASES: list[tuple[str, list[StackResource], list[StackResource]]] = [
         stack_with("apim-diag", changed(diagnostic("GatewayLogs"), workspaceId=DELETE)),
         good_stack(),
     ),
+    ("keyvault-admits-cluster-egress", today_without_egress(), good_stack()),
 ]
 
 
@@ -915,3 +979,80 @@ def test_min_available_percentage_is_rounded_up_like_the_disruption_controller()
         for r in three
     ]
     assert violations(POLICIES["k8s-workload-has-drainable-pdb"], stack_args(three))
+
+
+# --- keyvault-admits-cluster-egress -----------------------------------------------------------------
+
+EGRESS_POLICY = POLICIES["keyvault-admits-cluster-egress"]
+
+
+def _egress_violations(stack: list[StackResource]) -> list[str]:
+    return violations(EGRESS_POLICY, stack_args(stack))
+
+
+def _replace(stack: list[StackResource], replacement: StackResource) -> list[StackResource]:
+    return [replacement if r.name == replacement.name else r for r in stack]
+
+
+def test_a_firewall_rule_for_another_address_does_not_admit_the_egress() -> None:
+    vault = StackResource(
+        VAULT_TYPE,
+        "vault",
+        changed(GOOD_VAULT, properties__networkAcls__ipRules=[{"value": "198.51.100.9/32"}]),
+        ["egress-ip"],
+    )
+    (message,) = _egress_violations(_replace(good_stack(), vault))
+    assert "does not admit the cluster's egress IP 203.0.113.7" in message
+
+
+def test_a_range_covering_the_egress_address_admits_it() -> None:
+    vault = StackResource(
+        VAULT_TYPE,
+        "vault",
+        changed(GOOD_VAULT, properties__networkAcls__ipRules=[{"value": "203.0.113.0/24"}]),
+    )
+    assert _egress_violations(_replace(good_stack(), vault)) == []
+
+
+def test_a_private_endpoint_serves_a_vault_whose_firewall_has_no_rule_for_the_egress() -> None:
+    stack = today_without_egress()
+    assert _egress_violations(stack)
+    endpoint = StackResource(
+        PRIVATE_ENDPOINT_TYPE,
+        "vault-pe",
+        PRIVATE_ENDPOINT,
+        property_dependencies={"privateLinkServiceConnections": ["vault"]},
+    )
+    assert _egress_violations([*stack, endpoint]) == []
+
+
+def test_a_private_endpoint_of_another_service_does_not_count() -> None:
+    other = changed(PRIVATE_ENDPOINT, privateLinkServiceConnections__0__groupIds=["blob"])
+    endpoint = StackResource(PRIVATE_ENDPOINT_TYPE, "vault-pe", other, ["vault"])
+    assert _egress_violations([*today_without_egress(), endpoint])
+
+
+def test_during_preview_the_vault_rules_must_come_from_the_egress_ip() -> None:
+    # Before the IP exists its address is unknown: the vault's rule is an unknown value derived from it.
+    preview_ip = StackResource(PUBLIC_IP_TYPE, "egress-ip", changed(GOOD_PUBLIC_IP, ipAddress=DELETE))
+    preview_vault = changed(GOOD_VAULT, properties__networkAcls__ipRules=[{"value": UNKNOWN_STRING_VALUE}])
+    derived = StackResource(VAULT_TYPE, "vault", preview_vault, ["egress-ip"])
+    unrelated = StackResource(VAULT_TYPE, "vault", preview_vault)
+    stack = _replace(good_stack(), preview_ip)
+    assert _egress_violations(_replace(stack, derived)) == []
+    assert _egress_violations(_replace(stack, unrelated))
+    no_rules = StackResource(
+        VAULT_TYPE, "vault", changed(GOOD_VAULT, properties__networkAcls__ipRules=[]), ["egress-ip"]
+    )
+    assert _egress_violations(_replace(stack, no_rules))
+
+
+def test_a_vault_no_secret_provider_class_reads_is_not_judged() -> None:
+    assert _egress_violations([r for r in today_without_egress() if r.name != "spc"]) == []
+
+
+def test_a_vault_with_public_access_disabled_and_no_private_endpoint_is_unreachable() -> None:
+    vault = StackResource(
+        VAULT_TYPE, "vault", changed(GOOD_VAULT, properties__publicNetworkAccess="Disabled"), ["egress-ip"]
+    )
+    assert _egress_violations(_replace(good_stack(), vault))

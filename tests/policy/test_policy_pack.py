@@ -95,3 +95,22 @@ def test_docs_table_lists_every_policy_with_its_enforcement_level() -> None:
         assert any(cell.lower() == level for cell in rows[policy.name]), (
             f"{policy.name}: document it as {level}"
         )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_egress_policy_passes_the_plan_and_flags_it_without_the_egress_rule(
+    stack: str, stack_plan: Callable[[str], Plan]
+) -> None:
+    import copy
+
+    from policy_harness import plan_stack_args, violations
+
+    from policy.policies import keyvault_admits_cluster_egress
+
+    plan = stack_plan(stack)
+    assert violations(keyvault_admits_cluster_egress, plan_stack_args(plan)) == []
+    broken = copy.deepcopy(plan)
+    vault = next(r for r in broken.resources if r.type == "azure-native:keyvault:Vault")
+    vault.inputs["properties"]["networkAcls"]["ipRules"] = []
+    vault.dependencies = [d for d in vault.dependencies if "PublicIPAddress" not in d]
+    assert violations(keyvault_admits_cluster_egress, plan_stack_args(broken))

@@ -103,9 +103,16 @@ def test_resources_json_has_the_documented_shape(stack_plan):
             "parent",
             "provider",
             "dependencies",
+            "options",
             "inputs",
         }
         assert isinstance(record["dependencies"], list)
+        assert set(record["options"]) == {
+            "protect",
+            "ignoreChanges",
+            "replaceOnChanges",
+            "deleteBeforeReplace",
+        }
 
 
 def _run_plan(*args: str) -> subprocess.CompletedProcess[str]:
