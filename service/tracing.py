@@ -1,8 +1,9 @@
 """OpenTelemetry tracing: Azure Monitor when a connection string is configured, otherwise off.
 
-The sampler comes from the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables (SDK
-default: parentbased_always_on). Health and reflection RPCs are never traced: probes would
-otherwise dominate the trace volume.
+Sampling is decided at the root: ParentBased(TraceIdRatioBased(TRACES_SAMPLE_RATIO)), so a call
+that arrives with a `traceparent` follows its caller's decision and a call without one is sampled
+with that probability (default 0.05: full tracing costs ~30% of the throughput, benchmarks/README.md).
+Health and reflection RPCs are never traced: probes would otherwise dominate the trace volume.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 from service.config import Settings
 
@@ -61,16 +63,24 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
     if not settings.tracing_enabled:
         log.info("tracing off: no Application Insights connection string configured")
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.otel_service_name}),
+        sampler=root_sampler(settings.traces_sample_ratio),
+    )
     if settings.applicationinsights_connection_string:
         provider.add_span_processor(BatchSpanProcessor(_azure_exporter(settings)))
-        log.info("tracing to Azure Monitor")
+        log.info("tracing to Azure Monitor", extra={"sample_ratio": settings.traces_sample_ratio})
     if settings.traces_extra_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(), schedule_delay_millis=200))
     elif settings.traces_extra_exporter == "discard":
         provider.add_span_processor(BatchSpanProcessor(DiscardSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def root_sampler(ratio: float) -> Sampler:
+    """Follow the caller's sampling decision; sample root calls with probability ``ratio``."""
+    return ParentBased(root=TraceIdRatioBased(ratio))
 
 
 def is_traced(handler_call_details: grpc.HandlerCallDetails) -> bool:
