@@ -5,14 +5,16 @@ Server model: the sync grpc.server (faster than grpc.aio here) on an elastic thr
 new calls; chosen by measurement (benchmarks/README.md, docs/decisions.md ("The reference gRPC service")).
 
 Shutdown on SIGTERM/SIGINT: readiness (and the overall "" status) flip to NOT_SERVING, then
-DRAIN_DELAY_SECONDS while RPCs are still served, then stop(SHUTDOWN_GRACE_SECONDS): new RPCs are
-refused, in-flight RPCs and streams get the grace to finish; then traces are flushed and the process
-exits 0. A second signal skips whatever is left of the drain delay.
+DRAIN_DELAY_SECONDS (default 0.5 s) while RPCs are still served, then new RPCs are refused with
+UNAVAILABLE and in-flight RPCs and streams get SHUTDOWN_GRACE_SECONDS to finish (service/drain.py
+says why this is not grpc's stop()); then traces are flushed and the process exits 0. A second
+signal skips whatever is left of the drain delay.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -28,6 +30,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from service import health_names
 from service.config import ConfigError, Settings, load_settings
+from service.drain import DrainGate
 from service.greeter import SERVICE_NAME, Greeter, add_to_server
 from service.logs import configure_logging
 from service.metrics import MetricsInterceptor, ServerMetrics
@@ -93,6 +96,7 @@ class App:
     certificate: RotatingCertificate | None
     metrics: ServerMetrics
     pool: ElasticThreadPool
+    gate: DrainGate
     stop_requested: threading.Event = field(default_factory=threading.Event)
 
     def set_health(self, names: tuple[str, ...], status: int) -> None:
@@ -104,9 +108,12 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
     """Create the server with every service, interceptor and port; nothing is started yet."""
     metrics = ServerMetrics(registry)
     tracer_provider = configure_tracing(settings)
-    interceptors: list[grpc.ServerInterceptor] = []
+    gate = DrainGate()
+    interceptors: list[grpc.ServerInterceptor] = [gate]  # first: refused calls cost nothing else
     if tracer_provider is not None:
-        interceptors.append(tracing_interceptor(tracer_provider))  # outermost: spans cover the rest
+        interceptors.append(
+            tracing_interceptor(tracer_provider, settings.traces_sample_ratio)
+        )  # outermost: spans cover the rest
     interceptors.append(MetricsInterceptor(metrics))
     pool = ElasticThreadPool(settings.server_threads, settings.server_max_threads)
     server = grpc.server(
@@ -132,7 +139,7 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
         server.add_secure_port(
             _address(settings.bind_address, settings.grpc_tls_port), certificate.credentials()
         )
-    return App(settings, server, health_servicer, tracer_provider, certificate, metrics, pool)
+    return App(settings, server, health_servicer, tracer_provider, certificate, metrics, pool, gate)
 
 
 def start(app: App) -> None:
@@ -161,8 +168,11 @@ def shutdown(app: App) -> None:
         app.stop_requested.clear()  # a second signal ends the drain delay early
         app.stop_requested.wait(s.drain_delay_seconds)
     log.info("shutdown: refusing new RPCs", extra={"grace_seconds": s.shutdown_grace_seconds})
-    app.server.stop(s.shutdown_grace_seconds).wait()
-    app.pool.shutdown(wait=False)
+    app.gate.refuse_new_calls()
+    # Calls started before this point finish; new ones are answered UNAVAILABLE (service/drain.py).
+    if not app.pool.wait_settled(s.shutdown_grace_seconds):
+        log.warning("shutdown: grace expired, cancelling the calls still running")
+        app.server.stop(0).wait()
     if app.tracer_provider is not None:
         app.tracer_provider.force_flush(timeout_millis=5000)
         app.tracer_provider.shutdown()
@@ -174,6 +184,7 @@ def shutdown(app: App) -> None:
             "seconds": round(time.monotonic() - started, 3),
             "rpcs": app.metrics.totals(),
             "peak_threads": app.pool.peak_threads,
+            "refused": app.gate.refused,
         },
     )
 
@@ -204,4 +215,9 @@ def main(environ: dict[str, str] | None = None) -> int:
     while not app.stop_requested.wait(3600):
         pass
     shutdown(app)
-    return 0
+    # Exit without grpc-core's shutdown (it would answer calls still arriving with CANCELLED,
+    # service/drain.py): the kernel closes the sockets, so those clients see UNAVAILABLE.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -4,14 +4,25 @@ Sampling is decided at the root: ParentBased(TraceIdRatioBased(TRACES_SAMPLE_RAT
 that arrives with a `traceparent` follows its caller's decision and a call without one is sampled
 with that probability (default 0.05: full tracing costs ~30% of the throughput, benchmarks/README.md).
 Health and reflection RPCs are never traced: probes would otherwise dominate the trace volume.
+
+opentelemetry-instrumentation-grpc's interceptor costs about 20% of the throughput per call even
+when the span is not sampled (benchmarks/README.md). So `SampledTracingInterceptor` takes the same
+decision first, cheaply, and only sampled calls go through it: a call with a `traceparent` follows
+its sampled flag; for a root call it draws the trace id itself and applies TraceIdRatioBased's rule,
+then hands that id to the SDK (`PresetTraceIds`) so the provider's sampler, seeing the same id,
+agrees. Unsampled calls run without a span: their logs carry no trace id, and a span a handler
+starts itself in one becomes a root of its own (sampled at the same ratio).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import grpc
 from opentelemetry import trace
@@ -19,6 +30,7 @@ from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 from service.config import Settings
@@ -66,6 +78,7 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
     provider = TracerProvider(
         resource=Resource.create({"service.name": settings.otel_service_name}),
         sampler=root_sampler(settings.traces_sample_ratio),
+        id_generator=PresetTraceIds(),
     )
     if settings.applicationinsights_connection_string:
         provider.add_span_processor(BatchSpanProcessor(_azure_exporter(settings)))
@@ -96,5 +109,81 @@ def is_traced(handler_call_details: grpc.HandlerCallDetails) -> bool:
     return not method.lstrip("/").startswith(UNTRACED_SERVICE_PREFIXES)
 
 
-def tracing_interceptor(provider: TracerProvider) -> grpc.ServerInterceptor:
-    return server_interceptor(tracer_provider=provider, filter_=is_traced)
+class PresetTraceIds(RandomIdGenerator):
+    """Random ids, except a trace id preset for this thread's next root span."""
+
+    def __init__(self) -> None:
+        self._preset = threading.local()
+
+    def preset(self, trace_id: int) -> None:
+        self._preset.value = trace_id
+
+    def generate_trace_id(self) -> int:
+        value: int = getattr(self._preset, "value", 0)
+        if value:
+            self._preset.value = 0
+            return value
+        return super().generate_trace_id()
+
+
+def _traceparent_sampled(metadata: Sequence[tuple[str, Any]] | None) -> bool | None:
+    """The sampled flag of a W3C `traceparent` (version-traceid-spanid-flags); None without one."""
+    for key, value in metadata or ():
+        if key == "traceparent":
+            parts = value.split("-") if isinstance(value, str) else ()
+            if len(parts) >= 4 and len(parts[1]) == 32 and len(parts[3]) == 2:
+                try:
+                    return bool(int(parts[3], 16) & 1) and int(parts[1], 16) != 0
+                except ValueError:
+                    return None
+            return None
+    return None
+
+
+def _preset_behaviour(handler: grpc.RpcMethodHandler, ids: PresetTraceIds, trace_id: int) -> Any:
+    for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
+        behaviour: Callable[[Any, Any], Any] | None = getattr(handler, kind)
+        if behaviour is not None:
+
+            def preset_then_run(
+                request: Any, context: Any, _run: Callable[[Any, Any], Any] = behaviour
+            ) -> Any:
+                ids.preset(trace_id)  # the otel wrapper starts the root span in this thread
+                return _run(request, context)
+
+            return handler._replace(**{kind: preset_then_run})
+    return handler
+
+
+class SampledTracingInterceptor(grpc.ServerInterceptor):
+    """Sends only sampled calls through opentelemetry's interceptor (see the module docstring)."""
+
+    def __init__(self, provider: TracerProvider, ratio: float) -> None:
+        ids = provider.id_generator
+        assert isinstance(ids, PresetTraceIds), "configure_tracing sets the id generator"
+        self._ids = ids
+        self._otel = server_interceptor(tracer_provider=provider)
+        self._bound = TraceIdRatioBased(ratio).bound
+        self._limit = TraceIdRatioBased.TRACE_ID_LIMIT
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        if not is_traced(handler_call_details):
+            return continuation(handler_call_details)
+        parent_sampled = _traceparent_sampled(handler_call_details.invocation_metadata)
+        if parent_sampled is not None:
+            if not parent_sampled:
+                return continuation(handler_call_details)
+            return self._otel.intercept_service(continuation, handler_call_details)
+        trace_id = random.getrandbits(128) or 1
+        if trace_id & self._limit >= self._bound:
+            return continuation(handler_call_details)
+        handler = self._otel.intercept_service(continuation, handler_call_details)
+        return None if handler is None else _preset_behaviour(handler, self._ids, trace_id)
+
+
+def tracing_interceptor(provider: TracerProvider, ratio: float) -> grpc.ServerInterceptor:
+    return SampledTracingInterceptor(provider, ratio)

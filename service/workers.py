@@ -8,8 +8,8 @@ them (benchmarks/README.md, "Slow clients"). grpc.aio does not have that problem
 
 - ``core`` threads live for the life of the server: under load they are all the service uses, so
   it keeps the sync server's throughput (more runnable threads only contend for the GIL);
-- a watchdog looks every ``stall_seconds``; if work is queued, no thread is idle and no thread has
-  taken work for ``stall_seconds``, the pool is held (threads blocked on bodies that do not come,
+- a watchdog looks every ``stall_seconds``; if work is queued and no thread has taken any for
+  ``stall_seconds``, the pool is held (threads blocked on bodies that do not come,
   or on slow handlers), and it starts one thread per queued item, up to ``maximum`` in all;
 - a thread beyond ``core`` exits after ``idle_seconds`` without work.
 
@@ -20,7 +20,7 @@ max_connection_age + its grace.
 
 from __future__ import annotations
 
-import collections
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -44,15 +44,18 @@ class ElasticThreadPool(futures.Executor):
         self.core, self.maximum = core, maximum
         self.stall_seconds, self.idle_seconds = stall_seconds, idle_seconds
         self._prefix = thread_name_prefix
-        self._work: collections.deque[_WorkItem] = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
+        # SimpleQueue (C) on the hot path: submit and take cost what ThreadPoolExecutor's do.
+        self._work: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards the thread count
         self._threads = 0
-        self._idle = 0
         self._serial = 0
-        self._last_take = time.monotonic()
+        self._last_take = time.monotonic()  # written by workers without the lock (a float store)
         self._shutdown = False
+        self._in_flight = 0  # submitted and not yet finished (queued or running)
+        self._count_lock = threading.Lock()
+        self._settled = threading.Condition(self._count_lock)
         self.peak_threads = 0  # for tests and the shutdown log
-        with self._cond:
+        with self._lock:
             for _ in range(core):
                 self._spawn(permanent=True)
         self._watchdog = threading.Thread(target=self._watch, name=f"{self._prefix}-watchdog", daemon=True)
@@ -63,21 +66,33 @@ class ElasticThreadPool(futures.Executor):
         return self._threads
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
         future: futures.Future[Any] = futures.Future()
-        with self._cond:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            self._work.append((future, fn, args, kwargs))
-            self._cond.notify()
+        with self._count_lock:
+            self._in_flight += 1
+        self._work.put((future, fn, args, kwargs))
         return future
 
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait until no submitted work is queued or running; False if ``timeout`` passed first."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._in_flight == 0, timeout)
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        with self._cond:
+        with self._lock:
             self._shutdown = True
-            if cancel_futures:
-                while self._work:
-                    self._work.popleft()[0].cancel()
-            self._cond.notify_all()
+            threads = self._threads
+        if cancel_futures:
+            while True:
+                try:
+                    item = self._work.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+        for _ in range(threads):
+            self._work.put(None)  # one stop sentinel per thread
         if wait:
             self._watchdog.join()
 
@@ -88,52 +103,46 @@ class ElasticThreadPool(futures.Executor):
         name = f"{self._prefix}-{self._serial}"
         threading.Thread(target=self._run, args=(permanent,), name=name, daemon=True).start()
 
-    def _take(self, permanent: bool) -> _WorkItem | None:
-        with self._cond:
-            self._idle += 1
-            try:
-                while not self._work:
-                    if self._shutdown:
-                        break
-                    woke = self._cond.wait(None if permanent else self.idle_seconds)
-                    if not woke and not self._work and self._threads > self.core:
-                        break
-                if not self._work:
-                    self._threads -= 1
-                    return None
-                self._last_take = time.monotonic()
-                return self._work.popleft()
-            finally:
-                self._idle -= 1
-
     def _run(self, permanent: bool) -> None:
+        timeout = None if permanent else self.idle_seconds
         while True:
-            item = self._take(permanent)
+            try:
+                item = self._work.get(timeout=timeout)
+            except queue.Empty:  # an extra thread, idle for idle_seconds
+                with self._lock:
+                    if self._threads > self.core:
+                        self._threads -= 1
+                        return
+                continue
             if item is None:
+                with self._lock:
+                    self._threads -= 1
                 return
+            self._last_take = time.monotonic()
             future, fn, args, kwargs = item
             del item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as error:  # handed to the future, as ThreadPoolExecutor does
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as error:  # handed to the future, as ThreadPoolExecutor does
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
             del future, fn, args, kwargs
+            with self._count_lock:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._settled.notify_all()
 
     def _watch(self) -> None:
-        while True:
+        while not self._shutdown:
             time.sleep(self.stall_seconds)
-            with self._cond:
-                if self._shutdown:
-                    return
-                held = (
-                    self._work
-                    and self._idle == 0
-                    and time.monotonic() - self._last_take >= self.stall_seconds
-                )
-                if held:
-                    for _ in range(min(len(self._work), self.maximum - self._threads)):
+            # Work waiting and nobody took any for a whole period: every thread is held. (An idle
+            # thread wakes as soon as work is queued, so it would have taken it.)
+            waiting = self._work.qsize()
+            if waiting and time.monotonic() - self._last_take >= self.stall_seconds:
+                with self._lock:
+                    if self._shutdown:
+                        return
+                    for _ in range(min(waiting, self.maximum - self._threads)):
                         self._spawn(permanent=False)

@@ -12,6 +12,7 @@ Also runnable, to measure a server by hand:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import selectors
 import socket
 import threading
@@ -41,7 +42,8 @@ class StalledStreams:
         self.host, self.port, self.path = host, port, path
         self.streams, self.connections = streams, connections
         self.refused = 0  # RST_STREAM from the server (e.g. beyond max concurrent streams)
-        self.closed_by_server = 0  # GOAWAY or EOF
+        self.closed_by_server = 0  # EOF
+        self.goaways: list[tuple[int, bytes]] = []  # (error code, debug data) of each GOAWAY received
         self._conns: list[_Connection] = []
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
@@ -55,7 +57,9 @@ class StalledStreams:
         for _ in range(self.connections):
             sock = socket.create_connection((self.host, self.port), timeout=5)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
+            conn = h2.connection.H2Connection(
+                h2.config.H2Configuration(client_side=True, header_encoding=None)
+            )
             conn.initiate_connection()  # preface + SETTINGS
             sock.sendall(conn.data_to_send())
             self._conns.append(_Connection(sock, conn))
@@ -110,14 +114,25 @@ class StalledStreams:
                                 conn.open_streams.discard(event.stream_id)
                                 self.refused += 1
                         elif isinstance(event, h2.events.ConnectionTerminated):
+                            self.goaways.append((int(event.error_code or 0), event.additional_data or b""))
                             conn.open_streams.clear()
                     outgoing = conn.h2.data_to_send()  # SETTINGS and PING acknowledgements
                     if outgoing:
-                        try:
+                        with contextlib.suppress(BlockingIOError):
                             conn.sock.sendall(outgoing)
-                        except BlockingIOError:
-                            pass
         selector.close()
+
+    def ping(self, connection: int = 0) -> bool:
+        """A PING frame with no data on the connection (what a client's keepalive sends); False
+        once the server has closed the connection."""
+        conn = self._conns[connection]
+        with conn.lock:
+            try:
+                conn.h2.ping(b"keepaliv")
+                conn.sock.sendall(conn.h2.data_to_send())
+            except (h2.exceptions.ProtocolError, OSError):
+                return False
+        return True
 
     def close(self) -> None:
         self._stop.set()
@@ -144,7 +159,9 @@ def _probe(target: str) -> tuple[str, str]:
     with grpc.insecure_channel(target) as channel:
         for call in (
             lambda: health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=0.1),
-            lambda: helloworld_pb2_grpc.GreeterStub(channel).SayHello(helloworld_pb2.HelloRequest(), timeout=0.1),
+            lambda: helloworld_pb2_grpc.GreeterStub(channel).SayHello(
+                helloworld_pb2.HelloRequest(), timeout=0.1
+            ),
         ):
             t0 = time.perf_counter()
             try:
