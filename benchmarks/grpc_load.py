@@ -277,6 +277,9 @@ def _server_command(target: str, port: int, args: argparse.Namespace) -> tuple[l
         # Every root call sampled and exported to an in-process exporter that drops the spans: the
         # full tracing cost (span creation, context propagation, batch processing) minus the network.
         env.update(TRACES_EXTRA_EXPORTER="discard", TRACES_SAMPLE_RATIO="1")
+    elif target == "service-unsampled":
+        # Tracing on, nothing sampled: what the sampling decision and the interceptor chain cost.
+        env.update(TRACES_EXTRA_EXPORTER="discard", TRACES_SAMPLE_RATIO="0")
     elif target == "service-default":
         # Tracing on at the service's default root sampling ratio: what a deployment pays.
         env.update(TRACES_EXTRA_EXPORTER="discard")
@@ -411,7 +414,16 @@ def profile(target: str, args: argparse.Namespace, concurrency: int) -> None:
             print(f"{count / total * 100:5.1f}%  {name}")
 
 
-TARGETS = ("bare-sync", "bare-aio", "bare-elastic", "service", "service-default", "service-traced")
+TARGETS = (
+    "bare-sync",
+    "bare-aio",
+    "bare-elastic",
+    "service",
+    "service-unsampled",
+    "service-default",
+    "service-traced",
+)
+DEFAULT_TARGETS = ("bare-sync", "bare-aio", "bare-elastic", "service", "service-default", "service-traced")
 
 
 def _report(targets: list[str], numbered: list[tuple[int, Result]], rounds: int, level: int) -> None:
@@ -441,6 +453,7 @@ def _report(targets: list[str], numbered: list[tuple[int, Result]], rounds: int,
         ("service-traced", "bare-sync"),
         ("bare-aio", "bare-sync"),
         ("bare-elastic", "bare-sync"),
+        ("service-unsampled", "service"),
         ("service-default", "service"),
         ("service-traced", "service"),
     ):
@@ -454,7 +467,9 @@ def _report(targets: list[str], numbered: list[tuple[int, Result]], rounds: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Closed-loop gRPC load generator (loopback).")
-    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated: " + ", ".join(TARGETS))
+    parser.add_argument(
+        "--targets", default=",".join(DEFAULT_TARGETS), help="comma-separated: " + ", ".join(TARGETS)
+    )
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per target (max 60)")
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each run")
     parser.add_argument(

@@ -2,7 +2,8 @@
 
 Sampling is decided at the root: ParentBased(TraceIdRatioBased(TRACES_SAMPLE_RATIO)), so a call
 that arrives with a `traceparent` follows its caller's decision and a call without one is sampled
-with that probability (default 0.05: full tracing costs ~30% of the throughput, benchmarks/README.md).
+with that probability (default 0.01: tracing every call costs ~40% of the throughput, each sampled
+call about twice a plain one; benchmarks/README.md).
 Health and reflection RPCs are never traced: probes would otherwise dominate the trace volume.
 
 opentelemetry-instrumentation-grpc's interceptor costs about 20% of the throughput per call even
