@@ -36,7 +36,9 @@ def test_every_variable_the_deployment_sets_is_one_the_service_reads_and_accepts
 
 
 @pytest.mark.parametrize("name", WORKLOADS)
-def test_the_service_runs_with_the_drain_grace_and_connection_limits_the_workload_configures(name: str) -> None:
+def test_the_service_runs_with_the_drain_grace_and_connection_limits_the_workload_configures(
+    name: str,
+) -> None:
     workload = WORKLOADS[name]
     _, timing, service = _service_settings(workload)
     assert service.drain_delay_seconds == timing.drain_delay_seconds == workload.shutdown.drain_delay_seconds
