@@ -110,10 +110,8 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
     tracer_provider = configure_tracing(settings)
     gate = DrainGate()
     interceptors: list[grpc.ServerInterceptor] = [gate]  # first: refused calls cost nothing else
-    if tracer_provider is not None:
-        interceptors.append(
-            tracing_interceptor(tracer_provider, settings.traces_sample_ratio)
-        )  # outermost: spans cover the rest
+    if tracer_provider is not None:  # before metrics: a span covers the metrics wrapper and handler
+        interceptors.append(tracing_interceptor(tracer_provider, settings.traces_sample_ratio))
     interceptors.append(MetricsInterceptor(metrics))
     pool = ElasticThreadPool(settings.server_threads, settings.server_max_threads)
     server = grpc.server(
