@@ -23,7 +23,7 @@ import random
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from opentelemetry import trace
@@ -141,23 +141,22 @@ def _traceparent_sampled(metadata: Sequence[tuple[str, Any]] | None) -> bool | N
     return None
 
 
-def _preset_behaviour(handler: grpc.RpcMethodHandler, ids: PresetTraceIds, trace_id: int) -> Any:
-    for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
-        behaviour: Callable[[Any, Any], Any] | None = getattr(handler, kind)
-        if behaviour is not None:
+_KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 
-            def preset_then_run(
-                request: Any, context: Any, _run: Callable[[Any, Any], Any] = behaviour
-            ) -> Any:
-                ids.preset(trace_id)  # the otel wrapper starts the root span in this thread
-                return _run(request, context)
 
-            return handler._replace(**{kind: preset_then_run})
-    return handler
+class _CallDetails(NamedTuple):
+    """What opentelemetry's interceptor reads of grpc.HandlerCallDetails."""
+
+    method: str
+    invocation_metadata: Any
 
 
 class SampledTracingInterceptor(grpc.ServerInterceptor):
-    """Sends only sampled calls through opentelemetry's interceptor (see the module docstring)."""
+    """Sends only sampled calls through opentelemetry's interceptor (see the module docstring).
+
+    The decision is taken in the handler thread, not here: interceptors run on grpcio's single
+    polling thread, which every call passes through, so work there limits the whole server.
+    """
 
     def __init__(self, provider: TracerProvider, ratio: float) -> None:
         ids = provider.id_generator
@@ -166,24 +165,43 @@ class SampledTracingInterceptor(grpc.ServerInterceptor):
         self._otel = server_interceptor(tracer_provider=provider)
         self._bound = TraceIdRatioBased(ratio).bound
         self._limit = TraceIdRatioBased.TRACE_ID_LIMIT
+        # method -> (handler as received, the deciding handler); the received one is stable.
+        self._deciding: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        if not is_traced(handler_call_details):
-            return continuation(handler_call_details)
-        parent_sampled = _traceparent_sampled(handler_call_details.invocation_metadata)
-        if parent_sampled is not None:
-            if not parent_sampled:
-                return continuation(handler_call_details)
-            return self._otel.intercept_service(continuation, handler_call_details)
-        trace_id = random.getrandbits(128) or 1
-        if trace_id & self._limit >= self._bound:
-            return continuation(handler_call_details)
-        handler = self._otel.intercept_service(continuation, handler_call_details)
-        return None if handler is None else _preset_behaviour(handler, self._ids, trace_id)
+        handler = continuation(handler_call_details)
+        if handler is None or not is_traced(handler_call_details):
+            return handler
+        method = handler_call_details.method
+        cached = self._deciding.get(method)
+        if cached is None or cached[0] is not handler:
+            cached = self._deciding[method] = (handler, self._decider(handler, method))
+        return cached[1]
+
+    def _decider(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        kind = next(k for k in _KINDS if getattr(handler, k) is not None)
+        untraced: Callable[[Any, Any], Any] = getattr(handler, kind)
+
+        def decide(request: Any, context: grpc.ServicerContext) -> Any:
+            metadata = context.invocation_metadata()
+            parent_sampled = _traceparent_sampled(metadata)
+            preset = 0
+            if parent_sampled is None:  # a root call: TraceIdRatioBased's rule on our own trace id
+                preset = random.getrandbits(128) or 1
+                if preset & self._limit >= self._bound:
+                    return untraced(request, context)
+            elif not parent_sampled:
+                return untraced(request, context)
+            traced = self._otel.intercept_service(lambda _: handler, _CallDetails(method, metadata))
+            if preset:
+                self._ids.preset(preset)  # the otel wrapper starts the root span in this thread
+            return getattr(traced, kind)(request, context)
+
+        return handler._replace(**{kind: decide})
 
 
 def tracing_interceptor(provider: TracerProvider, ratio: float) -> grpc.ServerInterceptor:
