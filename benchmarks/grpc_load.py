@@ -1,20 +1,23 @@
 """Closed-loop gRPC load generator on loopback, bounded in time.
 
-Measures, in one run and with identical client settings:
-  bare-aio         a grpc.aio server with the same Greeter handler and no interceptors
-  bare-sync        a sync grpc.server (thread pool) with the same handler and no interceptors
-  service          ``python -m service`` as deployed without a connection string: metrics
-                   interceptor on, tracing off
-  service-sampled  the same with tracing on, 10% head sampling (spans dropped in-process)
-  service-traced   the same with every RPC traced (always_on; spans dropped in-process)
+Measures, in one run, with identical client settings and the targets interleaved round by round,
+at each number of streams per connection (``--streams-per-connection``, default 1 and 10, over
+``--connections`` separate TCP connections):
+  bare-sync        a sync grpc.server (ThreadPoolExecutor) with the same handler, no interceptors
+  bare-aio         a grpc.aio server with the same handler and no interceptors
+  service          ``python -m service`` without tracing: metrics interceptor, health, reflection,
+                   elastic pool, keepalive/idle/age options
+  service-default  the service with tracing on at its default sampling (TRACES_SAMPLE_RATIO
+                   unset), spans exported in-process to an exporter that drops them
+  service-traced   the same with every root call traced (TRACES_SAMPLE_RATIO=1)
 plus server-streaming messages/s against the service.
 
 The server under test is pinned to CPU 0 and the client to the remaining CPUs (Linux
-sched_setaffinity), so "RPS on one core" means one server core. The client sends pre-serialised
-bytes (identity serializers) to keep its own cost low, and reports the server's CPU use so you can
-see whether the server (not the client) was the bottleneck.
+sched_setaffinity), so "RPS" means per server core. The client sends pre-serialised bytes
+(identity serializers) to keep its own cost low, and reports the server's CPU use so you can see
+whether the server (not the client) was the bottleneck.
 
-    venv/bin/python benchmarks/grpc_load.py            # defaults: about 2 minutes in all
+    venv/bin/python benchmarks/grpc_load.py            # defaults: about 5 minutes in all
 
 Not a test: nothing here asserts; the figures go to benchmarks/README.md.
 """
@@ -70,8 +73,14 @@ async def _serve_bare_aio(port: int) -> None:
     await server.stop(0)
 
 
-def _serve_bare_sync(port: int, workers: int) -> None:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
+def _serve_bare_sync(port: int, workers: int, elastic: bool = False) -> None:
+    if elastic:  # the service's handler pool, without anything else of the service
+        from service.workers import ElasticThreadPool
+
+        pool: futures.Executor = ElasticThreadPool(workers, 1024)
+    else:
+        pool = futures.ThreadPoolExecutor(max_workers=workers)
+    server = grpc.server(pool)
     helloworld_pb2_grpc.add_GreeterServicer_to_server(_SyncGreeter(), server)
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
@@ -127,9 +136,13 @@ class Result:
     client_cpu_percent: float = 0.0
 
 
+# Without a local subchannel pool, channels to the same target share one TCP connection.
+_OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
+
+
 async def _unary_load(port: int, concurrency: int, warmup: float, duration: float, channels: int):
     payload = helloworld_pb2.HelloRequest(name="bench").SerializeToString()
-    chans = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(channels)]
+    chans = [grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=_OWN_CONNECTION) for _ in range(channels)]
     calls = [c.unary_unary(SAY_HELLO, **_IDENTITY) for c in chans]
     latencies: list[float] = []
     errors = 0
@@ -245,8 +258,8 @@ def _server_command(target: str, port: int, args: argparse.Namespace) -> tuple[l
     env = dict(os.environ)
     if target == "bare-aio":
         return [sys.executable, __file__, "--serve", "bare-aio", "--port", str(port)], env
-    if target == "bare-sync":
-        cmd = [sys.executable, __file__, "--serve", "bare-sync", "--port", str(port)]
+    if target in ("bare-sync", "bare-elastic"):
+        cmd = [sys.executable, __file__, "--serve", target, "--port", str(port)]
         return [*cmd, "--sync-workers", str(args.sync_workers)], env
     env.update(
         GRPC_PORT=str(port),
@@ -259,21 +272,21 @@ def _server_command(target: str, port: int, args: argparse.Namespace) -> tuple[l
     )
     env.pop("APPLICATIONINSIGHTS_CONNECTION_STRING", None)
     env.pop("APPLICATIONINSIGHTS_CONNECTION_STRING_FILE", None)
+    env.pop("TRACES_SAMPLE_RATIO", None)
     if target == "service-traced":
-        # Every RPC sampled and exported to an in-process exporter that drops the spans: the full
-        # tracing cost (span creation, context propagation, batch processing) minus the network.
-        env.update(TRACES_EXTRA_EXPORTER="discard", OTEL_TRACES_SAMPLER="always_on")
-    elif target == "service-sampled":
-        # Tracing on with 10% head sampling: the cost an operator pays with a sampler configured.
-        env.update(
-            TRACES_EXTRA_EXPORTER="discard",
-            OTEL_TRACES_SAMPLER="parentbased_traceidratio",
-            OTEL_TRACES_SAMPLER_ARG="0.1",
-        )
+        # Every root call sampled and exported to an in-process exporter that drops the spans: the
+        # full tracing cost (span creation, context propagation, batch processing) minus the network.
+        env.update(TRACES_EXTRA_EXPORTER="discard", TRACES_SAMPLE_RATIO="1")
+    elif target == "service-unsampled":
+        # Tracing on, nothing sampled: what the sampling decision and the interceptor chain cost.
+        env.update(TRACES_EXTRA_EXPORTER="discard", TRACES_SAMPLE_RATIO="0")
+    elif target == "service-default":
+        # Tracing on at the service's default root sampling ratio: what a deployment pays.
+        env.update(TRACES_EXTRA_EXPORTER="discard")
     return [sys.executable, "-m", "service"], env
 
 
-def run_target(target: str, args: argparse.Namespace) -> list[Result]:
+def run_target(target: str, args: argparse.Namespace, concurrency: int) -> list[Result]:
     port = _free_port()
     cmd, env = _server_command(target, port, args)
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -288,7 +301,7 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
         cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
         t0 = time.perf_counter()
         count, errors, elapsed, lat = asyncio.run(
-            _unary_load(port, args.concurrency, args.warmup, args.duration, args.channels)
+            _unary_load(port, concurrency, args.warmup, args.duration, args.channels)
         )
         wall = time.perf_counter() - t0
         cpu = (_cpu_seconds(proc.pid) - cpu0) / wall * 100
@@ -298,7 +311,7 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
             Result(
                 target,
                 "unary",
-                args.concurrency,
+                concurrency,
                 round(elapsed, 2),
                 count,
                 errors,
@@ -309,7 +322,7 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
                 round(client_cpu),
             )
         )
-        if target == "service" and args.stream_duration > 0:
+        if target == "service" and args.stream_duration > 0 and concurrency == args.channels:
             cpu0, client0 = _cpu_seconds(proc.pid), time.process_time()
             t0 = time.perf_counter()
             count, errors, elapsed = asyncio.run(
@@ -344,32 +357,144 @@ def run_target(target: str, args: argparse.Namespace) -> list[Result]:
     return results
 
 
+def profile(target: str, args: argparse.Namespace, concurrency: int) -> None:
+    """Sample the server with py-spy under load (only the thread holding the GIL: where the
+    Python-level CPU goes); print the top functions by own and by inclusive time."""
+    port = _free_port()
+    cmd, env = _server_command(target, port, args)
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
+    cpus = sorted(os.sched_getaffinity(0))
+    _pin(proc.pid, {cpus[0]})
+    _pin(0, set(cpus[1:]) or {cpus[0]})
+    out = f"/tmp/grpc-load-{target}-{os.getpid()}.folded"
+    try:
+        _wait_ready(port)
+        spy = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--duration",
+                str(int(args.duration)),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                out,
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        asyncio.run(_unary_load(port, concurrency, args.warmup, args.duration + 1, args.channels))
+        spy.wait(timeout=30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+        _pin(0, set(cpus))
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    with open(out) as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            frames = stack.split(";")
+            total += int(count)
+            # The leaf frame, without its line number: where the samples were taken.
+            leaf = frames[-1].rsplit(":", 1)[0] if frames else "?"
+            own[leaf] = own.get(leaf, 0) + int(count)
+            for name in {frame.rsplit(":", 1)[0] for frame in frames}:
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    print(f"# py-spy, {target}, {concurrency} streams over {args.channels} connections: {total} samples")
+    for title, table in (("own", own), ("inclusive", inclusive)):
+        print(f"# top by {title} samples")
+        for name, count in sorted(table.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"{count / total * 100:5.1f}%  {name}")
+
+
+TARGETS = (
+    "bare-sync",
+    "bare-aio",
+    "bare-elastic",
+    "service",
+    "service-unsampled",
+    "service-default",
+    "service-traced",
+)
+DEFAULT_TARGETS = ("bare-sync", "bare-aio", "bare-elastic", "service", "service-default", "service-traced")
+
+
+def _report(targets: list[str], numbered: list[tuple[int, Result]], rounds: int, level: int) -> None:
+    runs_of = {t: [r for _, r in numbered if r.target == t and r.kind == "unary"] for t in targets}
+    print(f"# {level} stream(s) per connection: median over rounds")
+    for target in targets:
+        runs = runs_of[target]
+        if runs:
+            print(
+                f"{target:15} unary {statistics.median(r.per_second for r in runs):9.1f}/s"
+                f"  p50 {statistics.median(r.p50_ms or 0 for r in runs):6.2f} ms"
+                f"  p99 {statistics.median(r.p99_ms or 0 for r in runs):6.2f} ms"
+            )
+    by_round = {(n, r.target): r.per_second for n, r in numbered if r.kind == "unary"}
+
+    def ratios(target: str, base: str) -> list[float]:
+        return [
+            by_round[(n, target)] / by_round[(n, base)] * 100
+            for n in range(1, rounds + 1)
+            if by_round.get((n, target)) and by_round.get((n, base))
+        ]
+
+    print(f"# {level} stream(s) per connection: per-round ratios, median [min-max]")
+    for target, base in (
+        ("service", "bare-sync"),
+        ("service-default", "bare-sync"),
+        ("service-traced", "bare-sync"),
+        ("bare-aio", "bare-sync"),
+        ("bare-elastic", "bare-sync"),
+        ("service-unsampled", "service"),
+        ("service-default", "service"),
+        ("service-traced", "service"),
+    ):
+        values = ratios(target, base)
+        if values:
+            print(
+                f"# {target:15} / {base:9} = {statistics.median(values):5.1f}%  "
+                f"[{min(values):.1f}-{max(values):.1f}]  rounds: " + " ".join(f"{v:.1f}" for v in values)
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Closed-loop gRPC load generator (loopback).")
     parser.add_argument(
-        "--targets",
-        default="bare-aio,bare-sync,service,service-sampled,service-traced",
-        help="comma-separated: bare-aio, bare-sync, service, service-sampled, service-traced",
+        "--targets", default=",".join(DEFAULT_TARGETS), help="comma-separated: " + ", ".join(TARGETS)
     )
-    parser.add_argument("--duration", type=float, default=4.0, help="measured seconds per target (max 60)")
+    parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per target (max 60)")
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each run")
-    parser.add_argument("--concurrency", type=int, default=64, help="outstanding unary RPCs")
-    parser.add_argument("--channels", type=int, default=4, help="client channels (connections)")
+    parser.add_argument(
+        "--streams-per-connection",
+        default="1,10",
+        help="comma-separated levels of outstanding RPCs per connection",
+    )
+    parser.add_argument("--connections", type=int, default=4, help="client TCP connections")
     parser.add_argument("--stream-duration", type=float, default=2.0, help="0 skips the streaming run")
     parser.add_argument("--stream-concurrency", type=int, default=8)
     parser.add_argument("--stream-messages", type=int, default=100, help="messages per stream")
     parser.add_argument("--sync-workers", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3, help="repeat all targets, interleaved (1-5)")
+    parser.add_argument("--rounds", type=int, default=5, help="repeat all targets, interleaved (1-9)")
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
-    parser.add_argument("--serve", choices=["bare-aio", "bare-sync"], help=argparse.SUPPRESS)
+    parser.add_argument("--profile", choices=TARGETS, help="py-spy the target instead (needs py-spy)")
+    parser.add_argument("--serve", choices=["bare-aio", "bare-sync", "bare-elastic"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.channels = args.connections
 
     if args.serve == "bare-aio":
         asyncio.run(_serve_bare_aio(args.port))
         return 0
-    if args.serve == "bare-sync":
-        _serve_bare_sync(args.port, args.sync_workers)
+    if args.serve in ("bare-sync", "bare-elastic"):
+        _serve_bare_sync(args.port, args.sync_workers, elastic=args.serve == "bare-elastic")
         return 0
     for name in ("duration", "stream_duration", "warmup"):
         value = getattr(args, name)
@@ -377,65 +502,45 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be between 0 and {MAX_DURATION_SECONDS:g}")
     if args.duration <= 0:
         parser.error("--duration must be > 0")
-    if not 1 <= args.rounds <= 5:
-        parser.error("--rounds must be between 1 and 5")
+    if not 1 <= args.rounds <= 9:
+        parser.error("--rounds must be between 1 and 9")
+    levels = [int(x) for x in args.streams_per_connection.split(",") if x.strip()]
+    if args.profile:
+        for level in levels:
+            profile(args.profile, args, level * args.connections)
+        return 0
 
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     print(
         f"# python {sys.version.split()[0]}, grpcio {grpc.__version__}, cpus {os.cpu_count()}, "
-        f"concurrency {args.concurrency}, channels {args.channels}, duration {args.duration}s, "
+        f"connections {args.connections}, streams per connection {levels}, duration {args.duration}s, "
         f"rounds {args.rounds} (targets interleaved), load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
-    all_results: list[Result] = []
-    numbered: list[tuple[int, Result]] = []
-    for round_no in range(1, args.rounds + 1):
-        for target in targets:
-            for r in run_target(target, args):
-                all_results.append(r)
-                numbered.append((round_no, r))
-                if args.json:
-                    print(json.dumps({"round": round_no, **asdict(r)}), flush=True)
-                else:
-                    lat = "" if r.p50_ms is None else f"  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms"
-                    print(
-                        f"round {round_no}  {r.target:15} {r.kind:19} {r.per_second:9.1f}/s{lat}  "
-                        f"errors {r.errors}  server cpu {r.server_cpu_percent}%  "
-                        f"client cpu {r.client_cpu_percent}%",
-                        flush=True,
-                    )
-    print(
-        f"# median over rounds (load average now {os.getloadavg()[0]:.2f}; "
-        "other work on this machine skews every figure)"
-    )
-    medians: dict[tuple[str, str], float] = {}
-    for target in targets:
-        for kind in ("unary", "server-stream msgs"):
-            runs = [r for r in all_results if r.target == target and r.kind == kind]
-            if not runs:
-                continue
-            medians[(target, kind)] = statistics.median(r.per_second for r in runs)
-            line = f"{target:15} {kind:19} {medians[(target, kind)]:9.1f}/s"
-            if kind == "unary":
-                line += (
-                    f"  p50 {statistics.median(r.p50_ms or 0 for r in runs):6.2f} ms"
-                    f"  p99 {statistics.median(r.p99_ms or 0 for r in runs):6.2f} ms"
-                )
-            print(line)
-    unary_by_round = {(n, r.target): r.per_second for n, r in numbered if r.kind == "unary"}
-    print("# unary throughput relative to the bare servers: median of the per-round ratios [min-max]")
-    for target in ("service", "service-sampled", "service-traced"):
-        for bare in ("bare-sync", "bare-aio"):
-            ratios = [
-                unary_by_round[(n, target)] / unary_by_round[(n, bare)] * 100
-                for n in range(1, args.rounds + 1)
-                if unary_by_round.get((n, target)) and unary_by_round.get((n, bare))
-            ]
-            if ratios:
-                print(
-                    f"# {target:15} / {bare:9} = {statistics.median(ratios):5.1f}%  "
-                    f"[{min(ratios):.1f}-{max(ratios):.1f}]"
-                )
+    for level in levels:
+        concurrency = level * args.connections
+        numbered: list[tuple[int, Result]] = []
+        for round_no in range(1, args.rounds + 1):
+            # Rotate the order each round so no target always runs right after the same neighbour.
+            order = targets[round_no % len(targets) :] + targets[: round_no % len(targets)]
+            for target in order:
+                for r in run_target(target, args, concurrency):
+                    numbered.append((round_no, r))
+                    if args.json:
+                        print(json.dumps({"round": round_no, **asdict(r)}), flush=True)
+                    else:
+                        lat = "" if r.p50_ms is None else f"  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms"
+                        print(
+                            f"level {level} round {round_no}  {r.target:15} {r.kind:19} {r.per_second:9.1f}/s"
+                            f"{lat}  errors {r.errors}  server cpu {r.server_cpu_percent}%  "
+                            f"client cpu {r.client_cpu_percent}%",
+                            flush=True,
+                        )
+        _report(targets, numbered, args.rounds, level)
+        streams = [r for _, r in numbered if r.kind != "unary"]
+        if streams:
+            print(f"# server streaming: {statistics.median(r.per_second for r in streams):.0f} msgs/s median")
+    print(f"# load average now {os.getloadavg()[0]:.2f} (other work on this machine skews every figure)")
     if "service" in targets:
         print(
             f"# metrics interceptor, in-process: {_interceptor_cost_us():.1f} us per unary call "

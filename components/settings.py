@@ -992,6 +992,20 @@ class WorkloadSettings(_Model):
     balanced clients (APIM's TLS passthrough) spread over new pods."""
     max_connection_age_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
     """Time in-flight calls get on a connection past its max age (MAX_CONNECTION_AGE_GRACE_SECONDS)."""
+    max_connection_idle_seconds: Annotated[int, Field(ge=0, le=86400)] = 120
+    """Server closes a connection that has had no call for this long (MAX_CONNECTION_IDLE_SECONDS;
+    0 = never): idle clients do not hold ~30 KiB of server memory each forever."""
+    keepalive_time_seconds: Annotated[int, Field(ge=10, le=239)] = 60
+    """Server keepalive ping interval (KEEPALIVE_TIME_SECONDS): below the Azure load balancer's
+    4-minute idle timeout so quiet long-lived connections are not dropped silently."""
+    keepalive_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 20
+    """Connection closed when a keepalive ping is not answered within this (KEEPALIVE_TIMEOUT_SECONDS)."""
+    keepalive_min_client_interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    """Client pings without data closer together than this count as strikes
+    (KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS); clients must keep their keepalive time above it."""
+    keepalive_max_ping_strikes: Annotated[int, Field(ge=0, le=100)] = 2
+    """Strikes after which the server closes the connection with GOAWAY `too_many_pings`
+    (KEEPALIVE_MAX_PING_STRIKES; 0 = unlimited)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     """LOG_LEVEL of the service."""
     max_name_length: Annotated[int, Field(ge=1, le=1_000_000)] = 256

@@ -26,14 +26,18 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "METRICS_PORT": "9464",
     "BIND_ADDRESS": "::",
     "SHUTDOWN_GRACE_SECONDS": "20",
-    "DRAIN_DELAY_SECONDS": "0",
+    "DRAIN_DELAY_SECONDS": "0.5",
     "MAX_CONNECTION_AGE_SECONDS": "300",
     "MAX_CONNECTION_AGE_GRACE_SECONDS": "30",
+    "MAX_CONNECTION_IDLE_SECONDS": "120",
     "KEEPALIVE_TIME_SECONDS": "60",
     "KEEPALIVE_TIMEOUT_SECONDS": "20",
+    "KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS": "10",
+    "KEEPALIVE_MAX_PING_STRIKES": "2",
     "MAX_CONCURRENT_STREAMS": "100",
     "MAX_CONCURRENT_RPCS": "1000",
     "SERVER_THREADS": "8",
+    "SERVER_MAX_THREADS": "1024",
     "MAX_RECEIVE_MESSAGE_BYTES": "65536",
     "MAX_SEND_MESSAGE_BYTES": "65536",
     "MAX_NAME_LENGTH": "256",
@@ -44,6 +48,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING_FILE": None,
     "APPLICATIONINSIGHTS_STORAGE_DIRECTORY": None,
     "OTEL_SERVICE_NAME": "helloworld-greeter",
+    "TRACES_SAMPLE_RATIO": "0.01",
     "TRACES_EXTRA_EXPORTER": None,
 }
 
@@ -71,11 +76,15 @@ class Settings:
     drain_delay_seconds: float
     max_connection_age_seconds: float
     max_connection_age_grace_seconds: float
+    max_connection_idle_seconds: float
     keepalive_time_seconds: float
     keepalive_timeout_seconds: float
+    keepalive_min_client_interval_seconds: float
+    keepalive_max_ping_strikes: int
     max_concurrent_streams: int
     max_concurrent_rpcs: int
     server_threads: int
+    server_max_threads: int
     max_receive_message_bytes: int
     max_send_message_bytes: int
     max_name_length: int
@@ -85,6 +94,7 @@ class Settings:
     applicationinsights_connection_string: str | None
     applicationinsights_storage_directory: str | None
     otel_service_name: str
+    traces_sample_ratio: float
     traces_extra_exporter: str | None
 
     @property
@@ -135,6 +145,15 @@ class _Reader:
             return value
 
         return self._parse(name, parse, f"a number of seconds from {low:g} to {high:g}", low)
+
+    def ratio(self, name: str) -> float:
+        def parse(text: str) -> float:
+            value = float(text)
+            if not 0 <= value <= 1:  # also refuses nan
+                raise ValueError
+            return value
+
+        return self._parse(name, parse, "a fraction from 0 to 1", 0.0)
 
     def choice(self, name: str, choices: tuple[str, ...], *, upper: bool) -> str | None:
         text = self.raw(name)
@@ -222,11 +241,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         drain_delay_seconds=r.seconds("DRAIN_DELAY_SECONDS", 0, 3600),
         max_connection_age_seconds=r.seconds("MAX_CONNECTION_AGE_SECONDS", 0, 86400 * 7),
         max_connection_age_grace_seconds=r.seconds("MAX_CONNECTION_AGE_GRACE_SECONDS", 0, 86400),
+        max_connection_idle_seconds=r.seconds("MAX_CONNECTION_IDLE_SECONDS", 0, 86400),
         keepalive_time_seconds=r.seconds("KEEPALIVE_TIME_SECONDS", 10, 239),
         keepalive_timeout_seconds=r.seconds("KEEPALIVE_TIMEOUT_SECONDS", 1, 600),
+        keepalive_min_client_interval_seconds=r.seconds("KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS", 1, 3600),
+        keepalive_max_ping_strikes=r.integer("KEEPALIVE_MAX_PING_STRIKES", 0, 100),
         max_concurrent_streams=r.integer("MAX_CONCURRENT_STREAMS", 1, 1_000_000),
         max_concurrent_rpcs=r.integer("MAX_CONCURRENT_RPCS", 1, 1_000_000),
         server_threads=r.integer("SERVER_THREADS", 1, 1024),
+        server_max_threads=r.integer("SERVER_MAX_THREADS", 1, 100_000),
         max_receive_message_bytes=r.integer("MAX_RECEIVE_MESSAGE_BYTES", 1024, 64 * 1024 * 1024),
         max_send_message_bytes=r.integer("MAX_SEND_MESSAGE_BYTES", 1024, 64 * 1024 * 1024),
         max_name_length=r.integer("MAX_NAME_LENGTH", 1, 1_000_000),
@@ -236,8 +259,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         applicationinsights_connection_string=_connection_string(r),
         applicationinsights_storage_directory=r.raw("APPLICATIONINSIGHTS_STORAGE_DIRECTORY"),
         otel_service_name=r.raw("OTEL_SERVICE_NAME") or "helloworld-greeter",
+        traces_sample_ratio=r.ratio("TRACES_SAMPLE_RATIO"),
         traces_extra_exporter=r.choice("TRACES_EXTRA_EXPORTER", EXTRA_EXPORTERS, upper=False),
     )
+    if settings.server_max_threads < settings.server_threads:
+        r.problems.append(
+            f"SERVER_MAX_THREADS={settings.server_max_threads} is below SERVER_THREADS="
+            f"{settings.server_threads}: the pool can only grow"
+        )
     cert, key = _tls_files(r)
     ports = {"GRPC_PORT": settings.grpc_port, "METRICS_PORT": settings.metrics_port}
     if cert:

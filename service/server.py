@@ -1,22 +1,24 @@
 """Build, run and gracefully stop the Greeter server.
 
-Server model: the sync grpc.server on a small thread pool, chosen by measurement over grpc.aio
-(benchmarks/README.md, docs/decisions.md ("The reference gRPC service")).
+Server model: the sync grpc.server (faster than grpc.aio here) on an elastic thread pool
+(service/workers.py) so clients that send HEADERS and never a body cannot starve health checks and
+new calls; chosen by measurement (benchmarks/README.md, docs/decisions.md ("The reference gRPC service")).
 
 Shutdown on SIGTERM/SIGINT: readiness (and the overall "" status) flip to NOT_SERVING, then
-DRAIN_DELAY_SECONDS while RPCs are still served, then stop(SHUTDOWN_GRACE_SECONDS): new RPCs are
-refused, in-flight RPCs and streams get the grace to finish; then traces are flushed and the process
-exits 0. A second signal skips whatever is left of the drain delay.
+DRAIN_DELAY_SECONDS (default 0.5 s) while RPCs are still served, then new RPCs are refused with
+UNAVAILABLE and in-flight RPCs and streams get SHUTDOWN_GRACE_SECONDS to finish (service/drain.py
+says why this is not grpc's stop()); then traces are flushed and the process exits 0. A second
+signal skips whatever is left of the drain delay.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 import time
-from concurrent import futures
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -28,11 +30,13 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from service import health_names
 from service.config import ConfigError, Settings, load_settings
+from service.drain import DrainGate
 from service.greeter import SERVICE_NAME, Greeter, add_to_server
 from service.logs import configure_logging
 from service.metrics import MetricsInterceptor, ServerMetrics
 from service.tls import RotatingCertificate
 from service.tracing import configure_tracing, tracing_interceptor
+from service.workers import ElasticThreadPool
 
 log = logging.getLogger("service")
 
@@ -53,15 +57,23 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * ms)),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
-        # Accept client keepalive pings down to every 10 s (C-core's default enforcement is 5 min,
-        # which answers a 1-minute client keepalive with GOAWAY "too_many_pings").
-        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10 * ms),
+        # Enforcement of client keepalive: pings closer together than this (C-core's default is
+        # 5 min, which answers a 1-minute client keepalive with GOAWAY "too_many_pings") count as
+        # strikes, and more than max_ping_strikes of them close the connection.
+        (
+            "grpc.http2.min_recv_ping_interval_without_data_ms",
+            int(settings.keepalive_min_client_interval_seconds * ms),
+        ),
+        ("grpc.http2.max_ping_strikes", settings.keepalive_max_ping_strikes),
         ("grpc.max_concurrent_streams", settings.max_concurrent_streams),
         ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
         ("grpc.max_send_message_length", settings.max_send_message_bytes),
         # A port clash must fail loudly instead of two processes sharing the port.
         ("grpc.so_reuseport", 0),
     ]
+    if settings.max_connection_idle_seconds > 0:
+        # A connection with no RPC for this long gets GOAWAY: idle clients do not pin ~30 KiB each.
+        options.append(("grpc.max_connection_idle_ms", int(settings.max_connection_idle_seconds * ms)))
     if settings.max_connection_age_seconds > 0:
         # Clients reconnect (and so rebalance across pods) after this age; grpc adds +-10% jitter.
         options += [
@@ -83,6 +95,8 @@ class App:
     tracer_provider: TracerProvider | None
     certificate: RotatingCertificate | None
     metrics: ServerMetrics
+    pool: ElasticThreadPool
+    gate: DrainGate
     stop_requested: threading.Event = field(default_factory=threading.Event)
 
     def set_health(self, names: tuple[str, ...], status: int) -> None:
@@ -94,12 +108,14 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
     """Create the server with every service, interceptor and port; nothing is started yet."""
     metrics = ServerMetrics(registry)
     tracer_provider = configure_tracing(settings)
-    interceptors: list[grpc.ServerInterceptor] = []
-    if tracer_provider is not None:
-        interceptors.append(tracing_interceptor(tracer_provider))  # outermost: spans cover the rest
+    gate = DrainGate()
+    interceptors: list[grpc.ServerInterceptor] = [gate]  # first: refused calls cost nothing else
+    if tracer_provider is not None:  # before metrics: a span covers the metrics wrapper and handler
+        interceptors.append(tracing_interceptor(tracer_provider, settings.traces_sample_ratio))
     interceptors.append(MetricsInterceptor(metrics))
+    pool = ElasticThreadPool(settings.server_threads, settings.server_max_threads)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix="grpc"),
+        pool,
         interceptors=interceptors,
         options=server_options(settings),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -121,7 +137,7 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
         server.add_secure_port(
             _address(settings.bind_address, settings.grpc_tls_port), certificate.credentials()
         )
-    return App(settings, server, health_servicer, tracer_provider, certificate, metrics)
+    return App(settings, server, health_servicer, tracer_provider, certificate, metrics, pool, gate)
 
 
 def start(app: App) -> None:
@@ -150,7 +166,11 @@ def shutdown(app: App) -> None:
         app.stop_requested.clear()  # a second signal ends the drain delay early
         app.stop_requested.wait(s.drain_delay_seconds)
     log.info("shutdown: refusing new RPCs", extra={"grace_seconds": s.shutdown_grace_seconds})
-    app.server.stop(s.shutdown_grace_seconds).wait()
+    app.gate.refuse_new_calls()
+    # Calls started before this point finish; new ones are answered UNAVAILABLE (service/drain.py).
+    if not app.pool.wait_settled(s.shutdown_grace_seconds):
+        log.warning("shutdown: grace expired, cancelling the calls still running")
+        app.server.stop(0).wait()
     if app.tracer_provider is not None:
         app.tracer_provider.force_flush(timeout_millis=5000)
         app.tracer_provider.shutdown()
@@ -158,7 +178,12 @@ def shutdown(app: App) -> None:
     # RPC a handler started also finished.
     log.info(
         "shutdown complete",
-        extra={"seconds": round(time.monotonic() - started, 3), "rpcs": app.metrics.totals()},
+        extra={
+            "seconds": round(time.monotonic() - started, 3),
+            "rpcs": app.metrics.totals(),
+            "peak_threads": app.pool.peak_threads,
+            "refused": app.gate.refused,
+        },
     )
 
 
@@ -188,4 +213,9 @@ def main(environ: dict[str, str] | None = None) -> int:
     while not app.stop_requested.wait(3600):
         pass
     shutdown(app)
-    return 0
+    # Exit without grpc-core's shutdown (it would answer calls still arriving with CANCELLED,
+    # service/drain.py): the kernel closes the sockets, so those clients see UNAVAILABLE.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -1,16 +1,29 @@
 """OpenTelemetry tracing: Azure Monitor when a connection string is configured, otherwise off.
 
-The sampler comes from the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables (SDK
-default: parentbased_always_on). Health and reflection RPCs are never traced: probes would
-otherwise dominate the trace volume.
+Sampling is decided at the root: ParentBased(TraceIdRatioBased(TRACES_SAMPLE_RATIO)), so a call
+that arrives with a `traceparent` follows its caller's decision and a call without one is sampled
+with that probability (default 0.01: tracing every call costs ~40% of the throughput, each sampled
+call about twice a plain one; benchmarks/README.md).
+Health and reflection RPCs are never traced: probes would otherwise dominate the trace volume.
+
+opentelemetry-instrumentation-grpc's interceptor costs about 20% of the throughput per call even
+when the span is not sampled (benchmarks/README.md). So `SampledTracingInterceptor` takes the same
+decision first, cheaply, and only sampled calls go through it: a call with a `traceparent` follows
+its sampled flag; for a root call it draws the trace id itself and applies TraceIdRatioBased's rule,
+then hands that id to the SDK (`PresetTraceIds`) so the provider's sampler, seeing the same id,
+agrees. Unsampled calls run without a span: their logs carry no trace id, and a span a handler
+starts itself in one becomes a root of its own (sampled at the same ratio).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import grpc
 from opentelemetry import trace
@@ -18,6 +31,8 @@ from opentelemetry.instrumentation.grpc import server_interceptor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
 from service.config import Settings
 
@@ -61,16 +76,25 @@ def configure_tracing(settings: Settings) -> TracerProvider | None:
     if not settings.tracing_enabled:
         log.info("tracing off: no Application Insights connection string configured")
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.otel_service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.otel_service_name}),
+        sampler=root_sampler(settings.traces_sample_ratio),
+        id_generator=PresetTraceIds(),
+    )
     if settings.applicationinsights_connection_string:
         provider.add_span_processor(BatchSpanProcessor(_azure_exporter(settings)))
-        log.info("tracing to Azure Monitor")
+        log.info("tracing to Azure Monitor", extra={"sample_ratio": settings.traces_sample_ratio})
     if settings.traces_extra_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(), schedule_delay_millis=200))
     elif settings.traces_extra_exporter == "discard":
         provider.add_span_processor(BatchSpanProcessor(DiscardSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def root_sampler(ratio: float) -> Sampler:
+    """Follow the caller's sampling decision; sample root calls with probability ``ratio``."""
+    return ParentBased(root=TraceIdRatioBased(ratio))
 
 
 def is_traced(handler_call_details: grpc.HandlerCallDetails) -> bool:
@@ -86,5 +110,99 @@ def is_traced(handler_call_details: grpc.HandlerCallDetails) -> bool:
     return not method.lstrip("/").startswith(UNTRACED_SERVICE_PREFIXES)
 
 
-def tracing_interceptor(provider: TracerProvider) -> grpc.ServerInterceptor:
-    return server_interceptor(tracer_provider=provider, filter_=is_traced)
+class PresetTraceIds(RandomIdGenerator):
+    """Random ids, except a trace id preset for this thread's next root span."""
+
+    def __init__(self) -> None:
+        self._preset = threading.local()
+
+    def preset(self, trace_id: int) -> None:
+        self._preset.value = trace_id
+
+    def generate_trace_id(self) -> int:
+        value: int = getattr(self._preset, "value", 0)
+        if value:
+            self._preset.value = 0
+            return value
+        return super().generate_trace_id()
+
+
+def _traceparent_sampled(metadata: Sequence[tuple[str, Any]] | None) -> bool | None:
+    """The sampled flag of a W3C `traceparent` (version-traceid-spanid-flags); None without one."""
+    for key, value in metadata or ():
+        if key == "traceparent":
+            parts = value.split("-") if isinstance(value, str) else ()
+            if len(parts) >= 4 and len(parts[1]) == 32 and len(parts[3]) == 2:
+                try:
+                    return bool(int(parts[3], 16) & 1) and int(parts[1], 16) != 0
+                except ValueError:
+                    return None
+            return None
+    return None
+
+
+_KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+
+
+class _CallDetails(NamedTuple):
+    """What opentelemetry's interceptor reads of grpc.HandlerCallDetails."""
+
+    method: str
+    invocation_metadata: Any
+
+
+class SampledTracingInterceptor(grpc.ServerInterceptor):
+    """Sends only sampled calls through opentelemetry's interceptor (see the module docstring).
+
+    The decision is taken in the handler thread, not here: interceptors run on grpcio's single
+    polling thread, which every call passes through, so work there limits the whole server.
+    """
+
+    def __init__(self, provider: TracerProvider, ratio: float) -> None:
+        ids = provider.id_generator
+        assert isinstance(ids, PresetTraceIds), "configure_tracing sets the id generator"
+        self._ids = ids
+        self._otel = server_interceptor(tracer_provider=provider)
+        self._bound = TraceIdRatioBased(ratio).bound
+        self._limit = TraceIdRatioBased.TRACE_ID_LIMIT
+        # method -> (handler as received, the deciding handler); the received one is stable.
+        self._deciding: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or not is_traced(handler_call_details):
+            return handler
+        method = handler_call_details.method
+        cached = self._deciding.get(method)
+        if cached is None or cached[0] is not handler:
+            cached = self._deciding[method] = (handler, self._decider(handler, method))
+        return cached[1]
+
+    def _decider(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        kind = next(k for k in _KINDS if getattr(handler, k) is not None)
+        untraced: Callable[[Any, Any], Any] = getattr(handler, kind)
+
+        def decide(request: Any, context: grpc.ServicerContext) -> Any:
+            metadata = context.invocation_metadata()
+            parent_sampled = _traceparent_sampled(metadata)
+            preset = 0
+            if parent_sampled is None:  # a root call: TraceIdRatioBased's rule on our own trace id
+                preset = random.getrandbits(128) or 1
+                if preset & self._limit >= self._bound:
+                    return untraced(request, context)
+            elif not parent_sampled:
+                return untraced(request, context)
+            traced = self._otel.intercept_service(lambda _: handler, _CallDetails(method, metadata))
+            if preset:
+                self._ids.preset(preset)  # the otel wrapper starts the root span in this thread
+            return getattr(traced, kind)(request, context)
+
+        return handler._replace(**{kind: decide})
+
+
+def tracing_interceptor(provider: TracerProvider, ratio: float) -> grpc.ServerInterceptor:
+    return SampledTracingInterceptor(provider, ratio)

@@ -48,6 +48,7 @@ def test_connection_string_file_enables_tracing_without_errors(start_server, tmp
     server: ServerProcess = start_server(
         APPLICATIONINSIGHTS_CONNECTION_STRING_FILE=str(path),
         TRACES_EXTRA_EXPORTER="console",
+        TRACES_SAMPLE_RATIO="1",
         MAX_NAME_LENGTH="10",
         LOG_LEVEL="DEBUG",
     )
@@ -92,3 +93,30 @@ def test_no_log_line_per_rpc_at_info(server: ServerProcess) -> None:
     for _ in range(20):
         stub.SayHello(helloworld_pb2.HelloRequest(name="quiet"), timeout=10)
     assert len(server.logs()) == before
+
+
+def test_root_calls_are_sampled_at_the_ratio_and_calls_with_a_parent_follow_its_decision(
+    start_server,
+) -> None:
+    ratio, roots = 0.2, 300
+    server: ServerProcess = start_server(TRACES_EXTRA_EXPORTER="console", TRACES_SAMPLE_RATIO=str(ratio))
+    stub = helloworld_pb2_grpc.GreeterStub(server.channel())
+    for _ in range(roots):
+        stub.SayHello(helloworld_pb2.HelloRequest(name="r"), timeout=10)
+    parent_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    for flags in ("01", "00"):
+        for _ in range(20):
+            metadata = (("traceparent", f"00-{parent_trace}-00f067aa0ba902b7-{flags}"),)
+            stub.SayHello(helloworld_pb2.HelloRequest(name=flags), timeout=10, metadata=metadata)
+    server.signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+    spans = _spans(server.stderr())
+    child = [s for s in spans if s["parent_id"]]
+    root = [s for s in spans if not s["parent_id"]]
+    # Sampled parents: every call traced, in the caller's trace; unsampled parents: none.
+    assert len(child) == 20
+    assert {s["context"]["trace_id"] for s in child} == {f"0x{parent_trace}"}
+    # Roots: about ratio * roots (binomial, sd ~7), each with a trace id the provider's
+    # TraceIdRatioBased sampler would also sample (its rule: low 64 bits below ratio * 2**64).
+    assert 25 <= len(root) <= 100, len(root)
+    assert all(int(s["context"]["trace_id"], 16) & (2**64 - 1) < ratio * 2**64 for s in root)
