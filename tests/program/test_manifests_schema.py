@@ -61,7 +61,9 @@ def build_full_workload(workload: dict[str, Any]) -> Callable[[], None]:
 
     def program() -> None:
         workload_with_image = {"image": "crgrpcdevweu.azurecr.io/grpc-greeter:0.1.0", **workload}
-        settings = load_settings({"environment": "dev", "location": "westeurope", "workload": workload_with_image})
+        settings = load_settings(
+            {"environment": "dev", "location": "westeurope", "workload": workload_with_image}
+        )
         GrpcWorkload(
             "workload",
             GrpcWorkloadArgs(
