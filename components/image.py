@@ -23,6 +23,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_docker_build as docker_build
@@ -169,25 +170,25 @@ class ServiceImage(pulumi.ComponentResource):
         )
 
         login_server = pulumi.Output.from_input(args.registry_login_server)
-        entra_token = pulumi.Output.secret(
-            authorization.get_client_token_output(opts=pulumi.InvokeOutputOptions(parent=self)).token
+        # Typed Any: the SDK's stubs make `Output.secret(Output[str])` a type error.
+        token: pulumi.Output[Any] = authorization.get_client_token_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)
+        ).token
+        entra_token = pulumi.Output.secret(token)
+        exchange_body: pulumi.Output[Any] = pulumi.Output.all(login_server, entra_token).apply(
+            lambda v: f"grant_type=access_token&service={v[0]}&access_token={v[1]}"
         )
         exchange = http.get_http_output(
             url=login_server.apply(lambda server: f"https://{server}/oauth2/exchange"),
             method="POST",
             request_headers={"Content-Type": "application/x-www-form-urlencoded"},
-            request_body=pulumi.Output.secret(
-                pulumi.Output.all(login_server, entra_token).apply(
-                    lambda v: f"grant_type=access_token&service={v[0]}&access_token={v[1]}"
-                )
-            ),
+            request_body=pulumi.Output.secret(exchange_body),
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        refresh_token = pulumi.Output.secret(
-            pulumi.Output.all(exchange.response_body, exchange.status_code, login_server).apply(
-                lambda v: registry_refresh_token(str(v[0] or ""), v[1] or 0, str(v[2]))
-            )
-        )
+        answer: pulumi.Output[Any] = pulumi.Output.all(
+            exchange.response_body, exchange.status_code, login_server
+        ).apply(lambda v: registry_refresh_token(str(v[0] or ""), v[1] or 0, str(v[2])))
+        refresh_token: pulumi.Output[str] = pulumi.Output.secret(answer)
 
         self.image = docker_build.Image(
             f"{name}-build",
