@@ -930,7 +930,7 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflows], None]]] = [
     (
         "preview",
         "no PR comment",
-        _set(["preview", "jobs", "preview", "steps", 2, "with", "comment-on-pr"], False),
+        _set(["preview", "jobs", "preview", "steps", 3, "with", "comment-on-pr"], False),
     ),
     ("secrets", "a secret echoed", _echo_secret),
     ("secrets", "untrusted PR title in a script", _untrusted_title),
@@ -989,3 +989,14 @@ def test_schema_check_rejects_a_broken_workflow(
     broken = tmp_path / "ci.yml"
     broken.write_text(yaml.safe_dump(workflow, sort_keys=False))
     assert check_jsonschema(schema, [broken]).returncode != 0
+
+
+def test_preview_plans_against_the_deployed_image_not_a_fresh_build(repo: Workflows) -> None:
+    job = repo.workflows["preview"]["jobs"]["preview"]
+    scripts = [str(s.get("run", "")) for s in steps(job)]
+    preview_at = next(
+        i for i, s in enumerate(steps(job)) if action_name(s.get("uses", "")) == "pulumi/actions"
+    )
+    keep = [i for i, s in enumerate(scripts) if "pulumi stack output workloadImage" in s]
+    assert keep and keep[0] < preview_at
+    assert "--path 'aks-grpc:workload.image'" in scripts[keep[0]]
