@@ -47,12 +47,15 @@ PLAN_WAIT = 120.0
 
 
 @pytest.fixture(scope="session")
-def stack_plan(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[str], Plan]:
+def stack_plan(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Callable[[str], Plan]:
     """The offline plan of a stack in `stacks/`, computed once per test run (shared by xdist workers)."""
     cache: dict[str, Plan] = {}
     # Workers of one run share the parent of their base temp directories; a run without xdist
-    # ("master") computes in-process.
-    shared = tmp_path_factory.getbasetemp().parent / "stack-plans" if worker_id != "master" else None
+    # computes in-process.
+    in_xdist_worker = hasattr(request.config, "workerinput")  # also works with `-p no:xdist`
+    shared = tmp_path_factory.getbasetemp().parent / "stack-plans" if in_xdist_worker else None
     if shared is not None:
         shared.mkdir(exist_ok=True)
 
