@@ -62,11 +62,12 @@ def _ignored(relative: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def source_tree_tag(context: Path) -> str:
+def source_tree_tag(context: Path, dockerfile: str = "Dockerfile") -> str:
     """`src-<16 hex>`: a hash of every file's path and bytes under `context`, ignored files left out.
 
     The same tree gives the same tag on every machine (paths sorted, POSIX separators, no timestamps
-    or permissions), and any change to a file that reaches the image gives a new one.
+    or permissions), and any change to a file that reaches the image gives a new one. The Dockerfile
+    always counts, even where `.dockerignore` lists it (the builder reads it all the same).
     """
     if not context.is_dir():
         raise ValueError(f"context: {context} is not a directory")
@@ -75,7 +76,7 @@ def source_tree_tag(context: Path) -> str:
     files = sorted(p for p in context.rglob("*") if p.is_file())
     for path in files:
         relative = path.relative_to(context).as_posix()
-        if _ignored(relative, patterns):
+        if relative != dockerfile and _ignored(relative, patterns):
             continue
         content = path.read_bytes()
         digest.update(f"{relative}\0{len(content)}\0".encode())
@@ -146,7 +147,7 @@ class ServiceImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aksgrpc:image:ServiceImage", name, None, opts)
         validate_service_image_args(args)
-        self.tag = source_tree_tag(Path(args.context))
+        self.tag = source_tree_tag(Path(args.context), args.dockerfile)
         child = pulumi.ResourceOptions(parent=self)
 
         self.push_role = role_assignment(

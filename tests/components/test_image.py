@@ -141,9 +141,17 @@ def test_bytecode_caches_and_dockerignored_files_do_not_change_the_tag(tmp_path:
     assert with_ignore != first
 
 
+def test_the_dockerfile_counts_even_when_dockerignore_lists_it(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "a")
+    (tree / ".dockerignore").write_text("Dockerfile\n.dockerignore\n")
+    first = source_tree_tag(tree)
+    (tree / "Dockerfile").write_text("FROM scratch\nUSER 10001\n")
+    assert source_tree_tag(tree) != first
+
+
 def test_the_repositorys_service_dockerignore_keeps_caches_out() -> None:
     lines = (REPO_ROOT / "service" / ".dockerignore").read_text().splitlines()
-    assert {"**/__pycache__", "*.pyc"} <= set(lines)
+    assert {"**/__pycache__", "**/*.pyc"} <= set(lines)
 
 
 def test_a_refused_token_exchange_fails_with_the_registry_and_status() -> None:
