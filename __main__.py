@@ -3,6 +3,7 @@
 Composition root only: settings -> components -> exports. Everything with logic lives in components/.
 """
 
+import os
 from pathlib import Path
 
 import pulumi
@@ -11,6 +12,8 @@ from pulumi_azure_native import authorization, resources
 from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
 from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
+from components.common import deployer_principal_type
+from components.image import ServiceImage, ServiceImageArgs
 from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
 from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
 from components.naming import StackNames
@@ -136,6 +139,26 @@ cluster_monitoring = ClusterMonitoring(
     ),
 )
 
+# --- service image (components/image.py: ServiceImage) -------------------------------------------
+# Only when no image is configured (CI configures the digest it pushed): build service/ on this machine
+# and push it to the stack's registry; the Deployment runs the pushed digest.
+service_image = (
+    ServiceImage(
+        "service-image",
+        ServiceImageArgs(
+            # Relative to the project directory Pulumi runs in: the plan is the same on every machine.
+            context=os.path.relpath(Path(__file__).parent / "service"),
+            registry_id=cluster.registry.id,
+            registry_login_server=cluster.registry_login_server,
+            subscription_id=client.subscription_id,
+            deployer_object_id=client.object_id,
+            deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
+        ),
+    )
+    if settings.workload.image is None
+    else None
+)
+
 # --- workload (components/workload.py: GrpcWorkload, components/identity.py: WorkloadIdentity) ---
 workload = GrpcWorkload(
     "workload",
@@ -163,11 +186,14 @@ workload = GrpcWorkload(
         kubernetes_ready=cluster.kubernetes_ready,
         secrets_ready=[secret_store, backend_tls],
         dapr_ready=[cluster],
+        image=service_image.ref if service_image else None,
+        image_version=service_image.tag if service_image else "",
     ),
 )
 pulumi.export("workloadNamespace", workload.namespace)
 pulumi.export("workloadServiceHost", workload.service_host)
 pulumi.export("workloadIdentityClientId", workload.identity.client_id)
+pulumi.export("workloadImage", service_image.ref if service_image else settings.workload.image)
 
 # --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
 # Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.

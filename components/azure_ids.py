@@ -10,6 +10,9 @@ AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 """AcrPull: pull images from a container registry (given to the kubelet identity)."""
 
+ACR_PUSH = "8311e382-0749-4cb8-b61a-304f252e45ec"
+"""AcrPush: push and pull images (given to the deployer when the program builds the service image)."""
+
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 """Key Vault Secrets User: read secret contents (workload identities, CSI driver)."""
 

@@ -22,6 +22,9 @@ import pulumiverse_time as time
 
 AKS_RBAC_PROPAGATION = "5m"
 """AKS documents up to five minutes for a role assignment to reach its authorization server."""
+ACR_RBAC_PROPAGATION = "5m"
+"""Azure RBAC documents up to 10 minutes in the worst case ("Troubleshoot Azure RBAC"); the build runs
+beside the 5-10 minute cluster creation, so the wait delays nothing the workload is not waiting on anyway."""
 ROLE_DEFINITION_PROPAGATION = "5m"
 """Runs beside the 30-60 minute APIM creation, so a generous wait costs the first deploy nothing."""
 

@@ -977,8 +977,10 @@ class WorkloadSettings(_Model):
     """Application name: ServiceAccount, Deployment, Service, labels and the Azure identity derive from it."""
     namespace: KubernetesName = "grpc-greeter"
     """Kubernetes namespace (meshed with the active Istio revision)."""
-    image: str = "mcr.microsoft.com/aks-grpc/greeter:0.1.0"
-    """Container image: `repo:tag` or `repo@sha256:...`, never `latest`."""
+    image: str | None = None
+    """Container image: `repo@sha256:<64 hex>` or `repo:<tag other than latest>`, used as is (CI sets
+    the digest it pushed). Unset: the program builds `service/` and pushes it to the stack's registry
+    (components/image.py)."""
     autoscaling: AutoscalingSettings = nested()
     """HPA or KEDA."""
     resources: ContainerResourceSettings = nested()
@@ -1030,7 +1032,9 @@ class WorkloadSettings(_Model):
 
     @property
     def image_reference(self) -> str:
-        """The tag or digest of `image` (for the `app.kubernetes.io/version` label)."""
+        """The tag or digest of `image` (for the `app.kubernetes.io/version` label); empty when unset."""
+        if self.image is None:
+            return ""
         if "@" in self.image:
             return self.image.split("@", 1)[1]
         return self.image.rpartition(":")[2]
@@ -1038,7 +1042,8 @@ class WorkloadSettings(_Model):
     @model_validator(mode="after")
     def _workload_model_rules(self) -> "WorkloadSettings":
         problems: list[tuple[str, str]] = []
-        problems.extend(("image", p) for p in image_problems(self.image))
+        if self.image is not None:
+            problems.extend(("image", p) for p in image_problems(self.image))
         duplicate = sorted({s for s in self.secrets if self.secrets.count(s) > 1})
         if duplicate:
             problems.append(("secrets", f"lists {', '.join(duplicate)} more than once"))

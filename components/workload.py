@@ -79,6 +79,10 @@ class GrpcWorkloadArgs:
     """What must exist before pods can mount secrets (the Key Vault secrets' writers)."""
     dapr_ready: Sequence[pulumi.Resource] = field(default_factory=list)
     """The Dapr extension (its CRDs) when `dapr.enabled`."""
+    image: pulumi.Input[str] | None = None
+    """The image the program built (`ServiceImage.ref`); required exactly when `settings.image` is unset."""
+    image_version: str = ""
+    """The built image's tag (`ServiceImage.tag`), for the `app.kubernetes.io/version` label."""
 
 
 def validate_grpc_workload_args(args: GrpcWorkloadArgs) -> None:
@@ -88,6 +92,8 @@ def validate_grpc_workload_args(args: GrpcWorkloadArgs) -> None:
         raise ValueError(f"istio_revision: {args.istio_revision!r} is not an AKS Istio revision (asm-1-NN)")
     if not args.identity_name:
         raise ValueError("identity_name: required")
+    if (settings.image is None) == (args.image is None):
+        raise ValueError("image: give exactly one of settings.image (configured) and image (built)")
     if settings.autoscaling.mode == "keda":
         for field_name in ("monitor_workspace_id", "prometheus_query_endpoint", "scaler_identity_name"):
             if not getattr(args, field_name):
@@ -127,7 +133,9 @@ class GrpcWorkload(pulumi.ComponentResource):
         self.grpc_port, self.tls_port, self.metrics_port = m.GRPC_PORT, m.TLS_PORT, m.METRICS_PORT
         self.service_host = f"{app}.{s.namespace}.svc.cluster.local"
         keda = s.autoscaling.mode == "keda"
-        labels = m.common_labels(app, s.image_reference)
+        image = s.image if s.image is not None else args.image
+        version = s.image_reference or args.image_version
+        labels = m.common_labels(app, version)
         selector = m.selector_labels(app)
         timing = m.shutdown_timing(s.shutdown)
         ready = list(args.kubernetes_ready)
@@ -247,7 +255,7 @@ class GrpcWorkload(pulumi.ComponentResource):
         # --- Deployment ------------------------------------------------------------------------------
         container = core.ContainerArgs(
             name=app,
-            image=s.image,
+            image=image,
             image_pull_policy="IfNotPresent",
             ports=[
                 core.ContainerPortArgs(name="grpc", container_port=m.GRPC_PORT, protocol="TCP"),
@@ -279,7 +287,7 @@ class GrpcWorkload(pulumi.ComponentResource):
         )
         pod_template = core.PodTemplateSpecArgs(
             metadata=meta.ObjectMetaArgs(
-                labels=m.pod_labels(app, s.image_reference),
+                labels=m.pod_labels(app, version),
                 annotations=m.pod_annotations(s, timing, dapr_config),
             ),
             spec=core.PodSpecArgs(

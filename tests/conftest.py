@@ -1,6 +1,9 @@
 """The shared recording-mocks fixtures: every test sees what the Pulumi engine would receive."""
 
+import os
+import pickle
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,48 @@ from tools.offline_plan import available_stacks, plan_stack  # noqa: E402
 STACKS = available_stacks()
 
 
+def _shared_plan(stack: str, directory: Path) -> Plan:
+    """`plan_stack(stack)` computed once for all pytest-xdist workers of this run.
+
+    The first worker to ask creates `<stack>.lock` and writes the pickled plan; the others wait for
+    the pickle (or, if the computing worker died, compute it themselves after PLAN_WAIT seconds).
+    """
+    done, lock = directory / f"{stack}.pickle", directory / f"{stack}.lock"
+    try:
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        deadline = time.monotonic() + PLAN_WAIT
+        while time.monotonic() < deadline:
+            if done.exists():
+                return pickle.loads(done.read_bytes())
+            time.sleep(0.05)
+        return plan_stack(stack)
+    plan = plan_stack(stack)
+    partial = done.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(plan))
+    partial.replace(done)  # atomic: a waiting worker never reads half a file
+    return plan
+
+
+PLAN_WAIT = 120.0
+
+
 @pytest.fixture(scope="session")
-def stack_plan() -> Callable[[str], Plan]:
-    """The offline plan of a stack in `stacks/`, computed once per test session."""
+def stack_plan(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Callable[[str], Plan]:
+    """The offline plan of a stack in `stacks/`, computed once per test run (shared by xdist workers)."""
     cache: dict[str, Plan] = {}
+    # Workers of one run share the parent of their base temp directories; a run without xdist
+    # computes in-process.
+    in_xdist_worker = hasattr(request.config, "workerinput")  # also works with `-p no:xdist`
+    shared = tmp_path_factory.getbasetemp().parent / "stack-plans" if in_xdist_worker else None
+    if shared is not None:
+        shared.mkdir(exist_ok=True)
 
     def get(stack: str) -> Plan:
         if stack not in cache:
-            cache[stack] = plan_stack(stack)
+            cache[stack] = _shared_plan(stack, shared) if shared is not None else plan_stack(stack)
         return cache[stack]
 
     return get

@@ -13,7 +13,7 @@ if [ ! -x venv/bin/python ]; then
   "$python" -m venv venv
 fi
 stamp="venv/.installed-$(basename "$requirements")"
-wanted=$(cat requirements.txt requirements-dev.txt service/requirements*.txt policy/requirements.txt "$requirements" | sha256sum | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-dev.txt requirements-lint.txt service/requirements*.txt policy/requirements.txt "$requirements" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "==> installing $requirements into venv (first run takes a minute)"
   log=$(mktemp)

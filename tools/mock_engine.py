@@ -10,6 +10,8 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -330,6 +332,54 @@ def _tls_outputs(resource_type: str, name: str) -> dict[str, Any]:
     return {}
 
 
+FAKE_ENTRA_TOKEN = "fake-entra-access-token"
+FAKE_ACR_REFRESH_TOKEN = "fake-acr-refresh-token"
+
+
+def _registry_token_exchange(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The registry's `/oauth2/exchange`: a refresh token for a form-encoded Entra access token.
+
+    Answers only a request shaped as the registry expects it (POST, form body naming the registry as
+    `service` and carrying the Entra token), so a malformed exchange fails the plan instead of passing.
+    """
+    url = str(args.get("url", ""))
+    match = re.fullmatch(r"https://([a-z0-9]+\.azurecr\.io)/oauth2/exchange", url)
+    body = dict(urllib.parse.parse_qsl(str(args.get("requestBody", ""))))
+    headers = dict(args.get("requestHeaders") or {})
+    expected = {
+        "grant_type": "access_token",
+        "service": match.group(1) if match else "",
+        "access_token": FAKE_ENTRA_TOKEN,
+    }
+    if (
+        not match
+        or args.get("method") != "POST"
+        or headers.get("Content-Type") != "application/x-www-form-urlencoded"
+        or body != expected
+    ):
+        return {"url": url, "statusCode": 400, "responseBody": '{"errors":[{"code":"UNAUTHORIZED"}]}'}
+    return {
+        "url": url,
+        "statusCode": 200,
+        "responseBody": json.dumps({"refresh_token": FAKE_ACR_REFRESH_TOKEN}),
+    }
+
+
+def _docker_build_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What docker-build returns for a pushed image: a digest of what was built and `<tag>@<digest>`."""
+    tags = [str(t) for t in inputs.get("tags") or []]
+    seed = json.dumps(
+        {k: inputs.get(k) for k in ("tags", "context", "dockerfile", "platforms")}, sort_keys=True
+    )
+    digest = "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+    pushed = bool(inputs.get("push"))
+    return {
+        "digest": digest if pushed else "",
+        "ref": f"{tags[0]}@{digest}" if pushed and tags else (tags[0] if tags else ""),
+        "contextHash": hashlib.sha256(seed.encode()).hexdigest(),
+    }
+
+
 class FakeAzure(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes like Azure, Entra ID and Kubernetes would."""
 
@@ -354,6 +404,8 @@ class FakeAzure(pulumi.runtime.Mocks):
                 "clientId": fake_guid(args.typ, args.name, "client"),
                 "applicationId": fake_guid(args.typ, args.name, "client"),
             }
+        if args.typ == "docker-build:index:Image":
+            return f"{args.name}-id", {**inputs, **_docker_build_outputs(inputs)}
         if args.typ.startswith("tls:"):
             return f"{args.name}-id", {**inputs, **_tls_outputs(args.typ, args.name)}
         if args.typ.startswith("random:"):
@@ -382,6 +434,10 @@ class FakeAzure(pulumi.runtime.Mocks):
             user = "clusterAdmin" if "Admin" in token else "clusterUser"
             kubeconfig = fake_kubeconfig(cluster, server, f"{user}_{cluster}")
             return {"kubeconfigs": [{"name": user, "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+        if token == "azure-native:authorization:getClientToken":
+            return {"token": FAKE_ENTRA_TOKEN}
+        if token == "http:index/getHttp:getHttp":
+            return _registry_token_exchange(args.args)
         if token == "azure-native:apimanagement:listSubscriptionSecrets":
             sid = str(args.args.get("sid", "subscription"))
             return {"primaryKey": f"fake-primary-key-{sid}", "secondaryKey": f"fake-secondary-key-{sid}"}

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh requirements-dev.txt
-exec venv/bin/python -m pytest "$@"
+# Every core (pytest-xdist), one test file per worker at a time so module fixtures are built once;
+# `-n 0` after it runs serially. Offline plans are shared between workers (tests/conftest.py).
+exec venv/bin/python -m pytest --numprocesses auto --dist loadfile "$@"

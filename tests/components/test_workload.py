@@ -21,11 +21,13 @@ ADDON_OBJECT_ID = "00000000-0000-4000-8000-0000000000a2"
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/"
 IDENTITY = "id-grpc-dev-weu-greeter"
 SCALER_IDENTITY = "id-grpc-dev-weu-greeter-scaler"
+CONFIGURED_IMAGE = "crgrpcdevweu.azurecr.io/grpc-greeter:0.1.0"  # as CI configures it (a pushed tag)
 
 
 def _args(
     workload: dict[str, Any], ready: list[pulumi.Resource] | None = None, **overrides: Any
 ) -> GrpcWorkloadArgs:
+    workload = {"image": CONFIGURED_IMAGE, **workload}
     settings = load_settings({"environment": "dev", "location": "westeurope", "workload": workload})
     values: dict[str, Any] = dict(
         settings=settings.workload,
@@ -160,7 +162,7 @@ def test_deployment_leaves_the_replica_count_to_the_autoscaler() -> None:
 
 def test_deployment_runs_the_pinned_image_with_requests_and_limits() -> None:
     container = app_container(plan_of())
-    assert container["image"] == "mcr.microsoft.com/aks-grpc/greeter:0.1.0"
+    assert container["image"] == CONFIGURED_IMAGE
     assert container["resources"] == {
         "requests": {"cpu": "250m", "memory": "256Mi"},
         "limits": {"cpu": "1", "memory": "512Mi"},

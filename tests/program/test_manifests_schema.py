@@ -60,7 +60,10 @@ def build_full_workload(workload: dict[str, Any]) -> Callable[[], None]:
     """A program with only GrpcWorkload, every optional part on."""
 
     def program() -> None:
-        settings = load_settings({"environment": "dev", "location": "westeurope", "workload": workload})
+        workload_with_image = {"image": "crgrpcdevweu.azurecr.io/grpc-greeter:0.1.0", **workload}
+        settings = load_settings(
+            {"environment": "dev", "location": "westeurope", "workload": workload_with_image}
+        )
         GrpcWorkload(
             "workload",
             GrpcWorkloadArgs(

