@@ -98,6 +98,9 @@ class App:
     pool: ElasticThreadPool
     gate: DrainGate
     stop_requested: threading.Event = field(default_factory=threading.Event)
+    """Set by the first SIGTERM/SIGINT: start the shutdown."""
+    drain_cut: threading.Event = field(default_factory=threading.Event)
+    """Set by any later signal: end the drain delay now."""
 
     def set_health(self, names: tuple[str, ...], status: int) -> None:
         for name in names:
@@ -163,8 +166,7 @@ def shutdown(app: App) -> None:
     log.info("shutdown: readiness NOT_SERVING", extra={"drain_delay_seconds": s.drain_delay_seconds})
     app.set_health(health_names.DRAINED_NAMES, NOT_SERVING)
     if s.drain_delay_seconds > 0:
-        app.stop_requested.clear()  # a second signal ends the drain delay early
-        app.stop_requested.wait(s.drain_delay_seconds)
+        app.drain_cut.wait(s.drain_delay_seconds)  # a second signal ends the drain delay early
     log.info("shutdown: refusing new RPCs", extra={"grace_seconds": s.shutdown_grace_seconds})
     app.gate.refuse_new_calls()
     # Calls started before this point finish; new ones are answered UNAVAILABLE (service/drain.py).
@@ -189,6 +191,9 @@ def shutdown(app: App) -> None:
 
 def _install_signal_handlers(app: App) -> None:
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        # Never cleared, so a second signal is never lost, however early it comes.
+        if app.stop_requested.is_set():
+            app.drain_cut.set()
         app.stop_requested.set()
 
     signal.signal(signal.SIGTERM, on_signal)

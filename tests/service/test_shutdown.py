@@ -156,6 +156,16 @@ def test_a_second_signal_cuts_the_drain_delay_short(start_server) -> None:
     assert server.wait(timeout=30) == 0  # far less than the 600 s drain delay
 
 
+def test_a_second_signal_right_after_the_first_is_not_lost(start_server) -> None:
+    # Two different signals back to back (the same one twice may coalesce in the kernel): the
+    # second lands before the shutdown has begun, and must still cut the drain delay short.
+    server: ServerProcess = start_server(DRAIN_DELAY_SECONDS="600")
+    assert health_status(server.channel()) == SERVING
+    server.signal(signal.SIGTERM)
+    server.signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+
+
 DRAIN_RUNS = 4
 DRAIN_CLIENTS = 6
 
