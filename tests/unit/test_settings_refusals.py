@@ -265,3 +265,17 @@ def test_unknown_keys_under_apim_jwt_list_the_allowed_keys():
     assert problems == [
         "aks-grpc:apim.jwt.aud: unknown key; allowed keys: audiences, issuers, openidConfigUrl"
     ]
+
+
+# --- the configuration reference says what is refused -------------------------------------------------
+
+
+def test_the_configuration_reference_names_what_each_rule_refuses():
+    from tools.config_reference import README, REFUSED_BY_RULES, rows
+
+    keys = {key for key, *_ in rows()}
+    assert set(REFUSED_BY_RULES) <= keys, set(REFUSED_BY_RULES) - keys
+    text = README.read_text()
+    assert "| key | type | default | meaning | refused |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| `aks-grpc:apim.gateway.cpuLimit`"))
+    assert row.rstrip(" |").endswith("below `cpuRequest`")

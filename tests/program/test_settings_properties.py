@@ -1,0 +1,310 @@
+"""Property: every configuration is either refused with every problem at its key, or deployable.
+
+Configurations are generated from the settings models themselves (every field, its type and its
+constraints, so a new setting is covered the day it is added): mostly near-default, with some fields
+set to valid values, a few to invalid ones, now and then an unknown (snake_case) key or a plain-text
+secret. Each one goes through the offline plan as the user runs it (`tools.offline_plan.main`, in
+process). Either it exits 2 and every line of its report names a full `aks-grpc:` key (no traceback),
+or it plans, and then every Kubernetes object passes strict schema validation (tests/k8s_schemas.py)
+with valid names and labels, and no two objects share group/kind/namespace/name.
+
+The default run is small and reproducible (15 examples, derandomized);
+`AKS_GRPC_SETTINGS_EXAMPLES=500 bash tools/test.sh tests/program/test_settings_properties.py` explores
+with random seeds.
+"""
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+import types
+import typing
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import annotated_types
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from components.naming import DERIVED_NAMES, LABEL_VALUE
+from components.settings import (
+    NAMESPACE,
+    RESERVED_SECRET_NAMES,
+    StackSettings,
+    config_from_stack_file,
+    load_settings,
+)
+from tests.k8s_schemas import problems_of, schema_version
+from tools import offline_plan
+
+EXAMPLES = int(os.environ.get("AKS_GRPC_SETTINGS_EXAMPLES", "15"))
+
+# Realistic values for fields whose type alone rarely yields one (a random `1.NN` is no AKS minor).
+REALISTIC: dict[str, list[Any]] = {
+    "environment": ["dev", "prod", "test", "stage2"],
+    "location": ["westeurope", "eastus2", "swedencentral", "brazilsouth"],
+    "cluster.kubernetesVersion": ["1.35", "1.36", "1.37"],
+    "cluster.istio.revisions": [["asm-1-29"], ["asm-1-30"], ["asm-1-29", "asm-1-30"]],
+    "cluster.istio.activeRevision": ["asm-1-29", "asm-1-30"],
+    "cluster.systemPool.vmSize": ["Standard_D4ds_v5", "Standard_D8ds_v5", "Standard_D4s_v5"],
+    "cluster.userPool.vmSize": ["Standard_D4ds_v5", "Standard_D2ds_v5", "Standard_E4ds_v5"],
+    "apim.sku": ["Developer", "Premium", "StandardV2"],
+    "apim.gateway.image": [
+        "mcr.microsoft.com/azure-api-management/gateway:2.11.0",
+        "mcr.microsoft.com/azure-api-management/gateway:2.12.1",
+    ],
+    "workload.image": ["mcr.microsoft.com/aks-grpc/greeter:0.2.0", "example.azurecr.io/greeter:1.0.0"],
+    "workload.ingress.syncerImage": ["mcr.microsoft.com/oss/kubernetes/pause:3.10"],
+    "apim.apiHost": ["api.example.com", "grpc.example.com"],
+    "workload.ingress.host": ["grpc.example.com", "direct.example.com"],
+    "workload.secrets": [["db-password"], []],
+    "keyVault.secrets": [["db-password"], ["db-password", "api-key"]],
+}
+INVALID: list[Any] = [None, -1, "", "not valid", {"unexpected": 1}, ["x"], 10**9, True]
+
+
+def _constraints(metadata: list[Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for item in metadata:
+        for attribute in ("ge", "le", "gt", "lt", "min_length", "max_length", "pattern"):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                found[attribute] = value
+        if isinstance(item, FieldInfo):
+            found.update(_constraints(item.metadata))
+    return found
+
+
+def _valid(annotation: Any, metadata: list[Any], density: int, key: str) -> st.SearchStrategy[Any]:
+    """Values the type (and its constraints) accepts; cross-field rules may still refuse them."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _valid(args[0], [*metadata, *args[1:]], density, key)
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of(*[_valid(a, metadata, density, key) for a in args if a is not type(None)])
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin is list:
+        limits = _constraints(metadata)
+        return st.lists(_valid(args[0], [], density, key), min_size=limits.get("min_length", 0), max_size=3)
+    if origin is dict:
+        return st.dictionaries(
+            _valid(args[0], [], density, key), _valid(args[1], [], density, key), max_size=2
+        )
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return model_config(annotation, density, f"{key}.")
+    limits = _constraints(metadata)
+    if annotation is bool:
+        return st.booleans()
+    if annotation is int:
+        low = limits.get("ge", limits.get("gt", -(2**31)) + 1)
+        return st.integers(low, limits.get("le", limits.get("lt", 2**31) - 1))
+    if annotation is float:
+        return st.floats(
+            limits.get("ge", 0.0), limits.get("le", 1e6), allow_nan=False, exclude_min="gt" in limits
+        )
+    if "pattern" in limits:
+        text = st.from_regex(limits["pattern"], fullmatch=True, alphabet=st.characters(codec="ascii"))
+        return text.filter(lambda s: limits.get("min_length", 0) <= len(s) <= limits.get("max_length", 10**6))
+    return st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=20)
+
+
+def _field_value(field: FieldInfo, density: int, key: str) -> st.SearchStrategy[Any]:
+    choices: list[st.SearchStrategy[Any]] = [_valid(field.annotation, list(field.metadata), density, key)]
+    if key in REALISTIC:
+        choices.append(st.sampled_from(REALISTIC[key]))
+    # One in ten set fields gets a value of the wrong type or out of range.
+    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(INVALID) if n == 0 else st.one_of(*choices))
+
+
+@st.composite
+def _model_dict(draw: st.DrawFn, model: type[BaseModel], density: int, prefix: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        alias = field.alias or name
+        key = f"{prefix}{alias}"
+        required = field.is_required()
+        nested = isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+        # Nested objects are entered more often than leaves are set: most fields stay at their default.
+        if required or draw(st.integers(0, 99)) < (density * 3 if nested else density):
+            strategy = (
+                model_config(field.annotation, density, f"{key}.")
+                if nested
+                else _field_value(field, density, key)
+            )
+            if required and key in REALISTIC:
+                strategy = st.sampled_from(REALISTIC[key])
+            result[alias] = draw(strategy)
+    if draw(st.integers(0, 99)) < density // 4:
+        name = draw(st.sampled_from(sorted(model.model_fields)))
+        result[name if "_" in name else f"{name}_x"] = True  # a snake_case (unknown) key
+    return result
+
+
+def model_config(model: type[BaseModel], density: int, prefix: str = "") -> st.SearchStrategy[dict[str, Any]]:
+    return _model_dict(model, density, prefix)
+
+
+@st.composite
+def stack_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """A stack file's `config:` block: the generated settings plus the values of declared secrets."""
+    density = draw(st.sampled_from([2, 6, 15]))
+    values = draw(model_config(StackSettings, density))
+    config: dict[str, Any] = {"azure-native:location": "westeurope"}
+    config.update({f"{NAMESPACE}:{k}": v for k, v in values.items()})
+    declared = (
+        values.get("keyVault", {}).get("secrets", []) if isinstance(values.get("keyVault"), dict) else []
+    )
+    secrets: dict[str, Any] = {}
+    for name in declared if isinstance(declared, list) else []:
+        how = draw(st.sampled_from(["encrypted"] * 8 + ["plain", "missing"]))
+        if how != "missing" and isinstance(name, str):
+            secrets[name] = {"secure": "v1:Y2lwaGVydGV4dA=="} if how == "encrypted" else "plain-value"
+    if secrets:
+        config[f"{NAMESPACE}:secrets"] = secrets
+    return config
+
+
+PROBLEM_LINE = re.compile(r"^  - aks-grpc:[A-Za-z][\w-]*(?:\.[\w-]+|\[\d+\]|\[\"[^\"]*\"\])*: \S")
+NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+SHORT_NAME_KINDS = {"Namespace", "Service"}  # RFC 1123/1035 labels (63), not subdomains (253)
+
+
+def name_and_label_problems(obj: dict[str, Any]) -> list[str]:
+    """What the API server's name and label validation would refuse (the schemas do not check them)."""
+    metadata = obj.get("metadata") or {}
+    kind, name = obj.get("kind", ""), str(metadata.get("name", ""))
+    where = f"{kind} {metadata.get('namespace', '')}/{name}"
+    problems = []
+    if not NAME.fullmatch(name) or len(name) > (63 if kind in SHORT_NAME_KINDS else 253):
+        problems.append(f"{where}: invalid name")
+    if kind == "Service" and not name[:1].isalpha():
+        problems.append(f"{where}: a Service name starts with a letter")
+    label_sets = [metadata.get("labels") or {}]
+    spec = obj.get("spec") or {}
+    if isinstance(spec, dict):
+        label_sets.append(((spec.get("selector") or {}).get("matchLabels")) or {})
+        label_sets.append(((spec.get("template") or {}).get("metadata") or {}).get("labels") or {})
+    for labels in label_sets:
+        for key, value in labels.items():
+            if not LABEL_KEY.fullmatch(key) or not LABEL_VALUE.check(str(value)):
+                problems.append(f"{where}: invalid label {key}={value!r}")
+    return problems
+
+
+def plan(config: dict[str, Any]) -> tuple[int, str, list[dict[str, Any]]]:
+    """Run the offline plan on a stack file holding `config`: (exit code, stderr, Kubernetes objects)."""
+    with tempfile.TemporaryDirectory() as folder:
+        stack_file = Path(folder) / "Pulumi.prop.yaml"
+        stack_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = offline_plan.main(
+                ["--stack", "prop", "--stack-file", str(stack_file), "--out", f"{folder}/out"]
+            )
+        manifests = Path(folder) / "out" / "manifests.yaml"
+        objects = [o for o in yaml.safe_load_all(manifests.read_text()) if o] if code == 0 else []
+    return code, err.getvalue(), objects
+
+
+def assert_refused_or_deployable(config: dict[str, Any]) -> None:
+    code, err, objects = plan(config)
+    assert code in (0, 2), err
+    event("refused" if code == 2 else "planned")
+    if code == 2:
+        lines = err.splitlines()
+        assert lines and lines[0].startswith("error: ") and lines[0].endswith("invalid stack settings:"), err
+        assert "Traceback" not in err
+        unkeyed = [line for line in lines[1:] if not PROBLEM_LINE.match(line)]
+        assert unkeyed == [], err
+        return
+    settings_ = load_settings(config_from_stack_file(config))
+    version = schema_version(settings_.cluster.kubernetes_minor)
+    problems = [p for obj in objects for p in problems_of(obj, version) + name_and_label_problems(obj)]
+    assert problems == []
+    identities = Counter(
+        (
+            o["apiVersion"].rpartition("/")[0],
+            o["kind"],
+            o["metadata"].get("namespace", ""),
+            o["metadata"]["name"],
+        )
+        for o in objects
+    )
+    assert [identity for identity, count in identities.items() if count > 1] == []
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="AKS_GRPC_SETTINGS_EXAMPLES" not in os.environ,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+@given(stack_configs())
+def test_every_generated_configuration_is_refused_with_its_keys_or_deployable(config: dict[str, Any]) -> None:
+    assert_refused_or_deployable(config)
+
+
+# --- the property's checks can fail ------------------------------------------------------------------
+
+
+def test_the_property_catches_an_object_kubernetes_would_refuse() -> None:
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "9greeter", "labels": {"a": "b" * 64}},
+    }
+    assert len(name_and_label_problems(service)) == 2
+
+
+def test_the_property_passes_the_shipped_stacks() -> None:
+    for stack in ("dev", "prod"):
+        config, _ = offline_plan.read_stack_config(offline_plan.STACKS_DIR / f"Pulumi.{stack}.yaml")
+        assert_refused_or_deployable(config)
+
+
+# --- the central tables match what the program creates -----------------------------------------------
+
+FULL = {
+    "azure-native:location": "westeurope",
+    "aks-grpc:environment": "dev",
+    "aks-grpc:location": "westeurope",
+    "aks-grpc:cluster": {"zones": []},
+    "aks-grpc:apim": {"apiHost": "api.example.com", "apiHostCertificateId": "api-cert"},
+    "aks-grpc:workload": {"name": "echo", "namespace": "grpc-echo", "ingress": {"host": "grpc.example.com"}},
+}
+
+
+@pytest.fixture(scope="module")
+def full_plan() -> Any:
+    with tempfile.TemporaryDirectory() as folder:
+        stack_file = Path(folder) / "Pulumi.full.yaml"
+        stack_file.write_text(yaml.safe_dump({"config": FULL}))
+        return offline_plan.plan_stack("full", stack_file)
+
+
+def test_every_derived_name_in_the_table_is_a_name_the_program_creates(full_plan: Any) -> None:
+    settings_ = load_settings(config_from_stack_file(FULL))
+    text = offline_plan.resources_json(full_plan)
+    from components.settings import _config_value
+
+    for derived in DERIVED_NAMES:
+        name = derived.render({key: str(_config_value(settings_, key)) for key in derived.keys})
+        assert f'"{name}"' in text, derived.template
+
+
+def test_reserved_secret_names_are_the_secrets_the_stack_writes(full_plan: Any) -> None:
+    written = {
+        r.inputs["secretName"] for r in full_plan.resources if r.type == "azure-native:keyvault:Secret"
+    }
+    assert written == set(RESERVED_SECRET_NAMES)
