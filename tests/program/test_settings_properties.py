@@ -24,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import annotated_types
 import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
