@@ -63,7 +63,19 @@ REALISTIC: dict[str, list[Any]] = {
     "apim.apiHost": ["api.example.com", "grpc.example.com"],
     "workload.ingress.host": ["grpc.example.com", "direct.example.com"],
     "workload.secrets": [["db-password"], []],
-    "keyVault.secrets": [["db-password"], ["db-password", "api-key"]],
+    "keyVault.secrets": [["db-password"], ["db-password", "api-key"], ["apim-grpc-subscription-key"]],
+    # Values where one setting meets another or a limit: names shared between settings, names the
+    # cluster owns, the longest names, requests near their limits.
+    "workload.name": ["greeter", "a" * 45, "b" * 63],
+    "workload.namespace": ["grpc-greeter", "apim-gateway", "kube-system", "aks-istio-ingress", "n" * 63],
+    "apim.gateway.namespace": ["apim-gateway", "grpc-greeter", "aks-istio-system", "g" * 63],
+    "apim.gateway.name": ["apim-gateway", "gw" * 31],
+    "apim.gateway.cpuRequest": ["500m", "2", "4"],
+    "apim.gateway.memoryRequest": ["512Mi", "2Gi", "4Gi"],
+    "workload.resources.cpuRequest": ["250m", "1", "2"],
+    "cluster.userPool.osDiskSizeGb": [64, 150, 400],
+    "cluster.userPool.osDiskType": ["Ephemeral", "auto"],
+    "workload.ingress.certificateName": ["ingress-tls", "db-password"],
 }
 INVALID: list[Any] = [None, -1, "", "not valid", {"unexpected": 1}, ["x"], 10**9, True]
 
