@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import os
+import random
 import re
 import tempfile
 import types
@@ -47,7 +48,7 @@ EXAMPLES = int(os.environ.get("AKS_GRPC_SETTINGS_EXAMPLES", "15"))
 
 # Realistic values for fields whose type alone rarely yields one (a random `1.NN` is no AKS minor).
 REALISTIC: dict[str, list[Any]] = {
-    "environment": ["dev", "prod", "test", "stage2"],
+    "environment": ["dev", "test", "stage2", "prod"],
     "location": ["westeurope", "eastus2", "swedencentral", "brazilsouth"],
     "cluster.kubernetesVersion": ["1.35", "1.36", "1.37"],
     "cluster.istio.revisions": [["asm-1-29"], ["asm-1-30"], ["asm-1-29", "asm-1-30"]],
@@ -93,7 +94,7 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
     return found
 
 
-def _valid(annotation: Any, metadata: list[Any], density: int, key: str) -> st.SearchStrategy[Any]:
+def _valid(annotation: Any, metadata: list[Any], density: float, key: str) -> st.SearchStrategy[Any]:
     """Values the type (and its constraints) accepts; cross-field rules may still refuse them."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -127,55 +128,86 @@ def _valid(annotation: Any, metadata: list[Any], density: int, key: str) -> st.S
     return st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=20)
 
 
-def _field_value(field: FieldInfo, density: int, key: str) -> st.SearchStrategy[Any]:
-    choices: list[st.SearchStrategy[Any]] = [_valid(field.annotation, list(field.metadata), density, key)]
-    if key in REALISTIC:
-        choices.append(st.sampled_from(REALISTIC[key]))
-    # One in ten set fields gets a value of the wrong type or out of range.
-    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(INVALID) if n == 0 else st.one_of(*choices))
+def _field_value(draw: st.DrawFn, rnd: random.Random, field: FieldInfo, density: float, key: str) -> Any:
+    """A set field: a realistic value (half the time when the field has some), one its type allows, or
+    (one in 25) a value of the wrong type or out of range."""
+    roll = rnd.random()
+    if roll < 0.04:
+        return rnd.choice(INVALID)
+    if key in REALISTIC and roll < 0.6:
+        return rnd.choice(REALISTIC[key])
+    return draw(_valid(field.annotation, list(field.metadata), density, key))
 
 
 @st.composite
-def _model_dict(draw: st.DrawFn, model: type[BaseModel], density: int, prefix: str) -> dict[str, Any]:
+def _model_dict(draw: st.DrawFn, model: type[BaseModel], density: float, prefix: str) -> dict[str, Any]:
+    # Which fields are set, and how, is decided by a Random seeded from one drawn integer: hypothesis
+    # favours its simplest choices (0, the first element, also through `st.randoms()`), which would make
+    # nearly every set field the first invalid value.
+    rnd = random.Random(draw(st.integers(0, 2**32 - 1)))
     result: dict[str, Any] = {}
     for name, field in model.model_fields.items():
         alias = field.alias or name
         key = f"{prefix}{alias}"
-        required = field.is_required()
         nested = isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-        # Nested objects are entered more often than leaves are set: most fields stay at their default.
-        if required or draw(st.integers(0, 99)) < (density * 3 if nested else density):
-            strategy = (
-                model_config(field.annotation, density, f"{key}.")
-                if nested
-                else _field_value(field, density, key)
+        if field.is_required():
+            result[alias] = (
+                rnd.choice(REALISTIC[key])
+                if key in REALISTIC
+                else draw(_valid(field.annotation, [], density, key))
             )
-            if required and key in REALISTIC:
-                strategy = st.sampled_from(REALISTIC[key])
-            result[alias] = draw(strategy)
-    if draw(st.integers(0, 99)) < density // 4:
-        name = draw(st.sampled_from(sorted(model.model_fields)))
+        # Nested objects are entered more often than leaves are set: most fields stay at their default.
+        elif rnd.random() < (min(3 * density, 0.7) if nested else density):
+            if nested:
+                result[alias] = draw(model_config(field.annotation, density, f"{key}."))
+            else:
+                result[alias] = _field_value(draw, rnd, field, density, key)
+    if rnd.random() < density / 4:
+        name = rnd.choice(sorted(model.model_fields))
         result[name if "_" in name else f"{name}_x"] = True  # a snake_case (unknown) key
     return result
 
 
-def model_config(model: type[BaseModel], density: int, prefix: str = "") -> st.SearchStrategy[dict[str, Any]]:
+def model_config(
+    model: type[BaseModel], density: float, prefix: str = ""
+) -> st.SearchStrategy[dict[str, Any]]:
     return _model_dict(model, density, prefix)
+
+
+def _stack_file_settings(stack: str) -> dict[str, Any]:
+    config = yaml.safe_load((offline_plan.STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    prefix = f"{NAMESPACE}:"
+    return {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
+
+
+BASES = {"defaults": {}, "dev": _stack_file_settings("dev"), "prod": _stack_file_settings("prod")}
+"""What generated settings are laid over: the defaults, or a shipped stack (so prod configurations that
+meet the production rules are generated too)."""
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
+    return override
 
 
 @st.composite
 def stack_configs(draw: st.DrawFn) -> dict[str, Any]:
-    """A stack file's `config:` block: the generated settings plus the values of declared secrets."""
-    density = draw(st.sampled_from([2, 6, 15]))
+    """A stack file's `config:` block: the generated settings over a base, plus the values of declared
+    secrets."""
+    rnd = random.Random(draw(st.integers(0, 2**32 - 1)))
+    density = rnd.choice([0.04, 0.1, 0.2])
+    base = rnd.choice(sorted(BASES))
     values = draw(model_config(StackSettings, density))
+    if base != "defaults":
+        values = _merge(BASES[base], {k: v for k, v in values.items() if k != "environment"})
     config: dict[str, Any] = {"azure-native:location": "westeurope"}
     config.update({f"{NAMESPACE}:{k}": v for k, v in values.items()})
-    declared = (
-        values.get("keyVault", {}).get("secrets", []) if isinstance(values.get("keyVault"), dict) else []
-    )
+    key_vault = values.get("keyVault")
+    declared = key_vault.get("secrets", []) if isinstance(key_vault, dict) else []
     secrets: dict[str, Any] = {}
     for name in declared if isinstance(declared, list) else []:
-        how = draw(st.sampled_from(["encrypted"] * 8 + ["plain", "missing"]))
+        how = rnd.choice(["encrypted"] * 8 + ["plain", "missing"])
         if how != "missing" and isinstance(name, str):
             secrets[name] = {"secure": "v1:Y2lwaGVydGV4dA=="} if how == "encrypted" else "plain-value"
     if secrets:
