@@ -185,6 +185,47 @@ BASES = {"defaults": {}, "dev": _stack_file_settings("dev"), "prod": _stack_file
 meet the production rules are generated too)."""
 
 
+def _same_typed_fields(
+    model: type[BaseModel] = StackSettings, prefix: str = ""
+) -> dict[str, list[tuple[str, Any]]]:
+    """Leaf string fields grouped by their exact type and constraints: (key, default) per field."""
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            for kind, members in _same_typed_fields(field.annotation, f"{key}.").items():
+                groups.setdefault(kind, []).extend(members)
+        elif field.annotation is str and not field.metadata:
+            continue  # free text: nothing meets there
+        elif "str" in repr(field.annotation) and "list" not in repr(field.annotation):
+            default = None if field.is_required() else field.get_default(call_default_factory=True)
+            groups.setdefault(repr((field.annotation, field.metadata)), []).append((key, default))
+    return groups
+
+
+SAME_TYPED = {kind: members for kind, members in _same_typed_fields().items() if len(members) > 1}
+"""E.g. the four Kubernetes names (workload and gateway name and namespace), the two host names."""
+
+
+def _alias(rnd: random.Random, values: dict[str, Any]) -> None:
+    """Give one field the value of another field of the same type: two settings that meet."""
+    members = SAME_TYPED[rnd.choice(sorted(SAME_TYPED))]
+    (source, default), (target, _) = rnd.sample(members, 2)
+    node: Any = values
+    for part in source.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    value = node if isinstance(node, str) else default
+    if value is None:
+        return
+    *parents, leaf = target.split(".")
+    node = values
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[leaf] = value
+
+
 def _merge(base: Any, override: Any) -> Any:
     if isinstance(base, dict) and isinstance(override, dict):
         return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
@@ -201,6 +242,8 @@ def stack_configs(draw: st.DrawFn) -> dict[str, Any]:
     values = draw(model_config(StackSettings, density))
     if base != "defaults":
         values = _merge(BASES[base], {k: v for k, v in values.items() if k != "environment"})
+    if rnd.random() < 0.3:
+        _alias(rnd, values)
     config: dict[str, Any] = {"azure-native:location": "westeurope"}
     config.update({f"{NAMESPACE}:{k}": v for k, v in values.items()})
     key_vault = values.get("keyVault")
