@@ -279,3 +279,16 @@ def test_the_configuration_reference_names_what_each_rule_refuses():
     assert "| key | type | default | meaning | refused |" in text
     row = next(line for line in text.splitlines() if line.startswith("| `aks-grpc:apim.gateway.cpuLimit`"))
     assert row.rstrip(" |").endswith("below `cpuRequest`")
+
+
+def test_a_component_refusal_the_settings_missed_exits_2_without_a_traceback(tmp_path, monkeypatch):
+    # Fault injection: a component validator refusing what the settings accepted (a missing rule).
+    import components.aks
+
+    def refuse(*_: object) -> None:
+        raise ValueError("settings.userPool: refused by the component")
+
+    monkeypatch.setattr(components.aks, "validate_aks_cluster_args", refuse)
+    code, err = plan_cli(tmp_path, STACK_HEAD)
+    assert code == 2
+    assert "refused by the component" in err and "please report it" in err and "Traceback" not in err
