@@ -89,6 +89,78 @@ RULES: dict[str, NameRule] = {
 }
 
 
+# Kubernetes name rules (Kubernetes docs: "Object Names and IDs", "Labels and Selectors").
+DNS_LABEL = NameRule(1, 63, r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
+"""RFC 1123 label: Namespace names, container names, DNS labels."""
+SERVICE_NAME = NameRule(1, 63, r"[a-z](?:[-a-z0-9]*[a-z0-9])?")
+"""RFC 1035 label: a Service's name must start with a letter."""
+LABEL_VALUE = NameRule(0, 63, r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+"""A label value: at most 63 characters, alphanumeric at both ends."""
+CERTIFICATE_COMMON_NAME = NameRule(1, 64, r"[^\x00]+")
+"""X.509 subject common name: at most 64 characters (RFC 5280, ub-common-name)."""
+FEDERATED_CREDENTIAL_DISPLAY_NAME = NameRule(3, 120, r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""Name of a Microsoft Entra application's federated identity credential (3-120 characters)."""
+
+
+@dataclass(frozen=True)
+class DerivedName:
+    """A Kubernetes or Azure name made from settings: `template` with config keys in braces."""
+
+    template: str
+    """E.g. `{workload.name}-ingress-tls-sync`; keys are relative to the `aks-grpc:` namespace."""
+    becomes: str
+    """What the program names (or labels) with it."""
+    rule: NameRule
+    rule_text: str
+    """The rule in words, for the error message."""
+    when: str = ""
+    """A config key that must be set (truthy) for the name to exist; empty: always."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(re.findall(r"\{([^}]+)\}", self.template)))
+
+    def render(self, values: dict[str, str]) -> str:
+        return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], self.template)
+
+
+DERIVED_NAMES: tuple[DerivedName, ...] = (
+    DerivedName("{workload.name}", "workload Service name", SERVICE_NAME, "an RFC 1035 label (a-z first)"),
+    DerivedName(
+        "{workload.name}-ingress-tls-sync",
+        "label value app.kubernetes.io/name (and Deployment name) of the ingress certificate syncer",
+        LABEL_VALUE,
+        "a label value (at most 63 characters)",
+        when="workload.ingress.host",
+    ),
+    DerivedName(
+        "{workload.name}.{workload.namespace}.svc.cluster.local",
+        "common name of the backend TLS certificate (components/backend_tls.py)",
+        CERTIFICATE_COMMON_NAME,
+        "an X.509 common name (at most 64 characters)",
+    ),
+    DerivedName(
+        "{apim.gateway.name}",
+        "self-hosted gateway Service name",
+        SERVICE_NAME,
+        "an RFC 1035 label (a-z first)",
+        when="apim.enabled",
+    ),
+    DerivedName(
+        "aks-{apim.gateway.namespace}-{apim.gateway.name}",
+        "federated credential of the gateway's Entra application",
+        FEDERATED_CREDENTIAL_DISPLAY_NAME,
+        "an Entra federated credential name (at most 120 characters)",
+        when="apim.enabled",
+    ),
+)
+"""Every name the program derives from a configurable part that can break a rule, with the tightest rule
+it reaches (labels, Service names, certificate fields). `components.settings` checks each of them once
+before any resource is registered; a test renders each one and finds it in the plan
+(tests/unit/test_naming.py), so the table cannot drift from the components. Names that cannot break a
+rule (Azure names built from the 10-character `workloadName`, fitted with `_fit`) are not listed."""
+
+
 def region_code(location: str) -> str:
     """Short code for an Azure region, e.g. ``westeurope`` -> ``weu``."""
     key = location.lower().replace(" ", "")

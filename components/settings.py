@@ -12,7 +12,10 @@ import datetime
 import ipaddress
 import json
 import re
+import types
+import typing
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -31,6 +34,8 @@ from pydantic.json_schema import JsonDict
 from components.istio_revisions import check_revisions, newest_revision
 from components.kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
 from components.kubernetes_versions import today as current_date
+from components.naming import DERIVED_NAMES
+from components.vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
 DEFAULT_KUBERNETES_VERSION = "1.36"
@@ -72,9 +77,22 @@ def problems_error(problems: Iterable[tuple[str, str]]) -> ValueError:
     return ValueError("".join(f"{_PROBLEM_MARK}{key}\t{message}" for key, message in problems))
 
 
-def _raise_problems(problems: list[tuple[str, str]]) -> None:
-    if problems:
-        raise problems_error(problems)
+_COLLECTED: ContextVar[list[tuple[BaseModel, list[tuple[str, str]]]] | None] = ContextVar(
+    "aks_grpc_settings_problems", default=None
+)
+"""Set by `load_settings`: rule problems are collected here with the model they belong to instead of
+raised, so the rules of the enclosing models (and the stack's environment rules) still run; the models'
+locations are found afterwards by walking the validated tree."""
+
+
+def _raise_problems(problems: list[tuple[str, str]], owner: BaseModel | None = None) -> None:
+    if not problems:
+        return
+    collected = _COLLECTED.get()
+    if collected is not None and owner is not None:
+        collected.append((owner, problems))
+        return
+    raise problems_error(problems)
 
 
 class _Model(BaseModel):
@@ -148,6 +166,25 @@ def create_only(default: Any = ..., **kwargs: Any) -> Any:
 
 KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 
+CLUSTER_OWNED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "gatekeeper-system")
+"""Namespaces every AKS cluster has (or its Azure Policy add-on creates): the program must not create them."""
+CLUSTER_OWNED_NAMESPACE_PREFIXES = ("kube-", "aks-")
+"""Prefixes of namespaces Kubernetes and AKS add-ons own (`aks-istio-system`, `aks-istio-ingress`, ...)."""
+
+
+def _namespace_problems(key: str, namespace: str) -> list[tuple[str, str]]:
+    """A namespace the program creates must not be one the cluster already owns."""
+    if namespace in CLUSTER_OWNED_NAMESPACES or namespace.startswith(CLUSTER_OWNED_NAMESPACE_PREFIXES):
+        return [
+            (
+                key,
+                f"{namespace} belongs to the cluster (Kubernetes or an AKS add-on), and the program creates "
+                f"and labels its namespace; choose another name (not {', '.join(CLUSTER_OWNED_NAMESPACES)} "
+                f"nor {'*, '.join(CLUSTER_OWNED_NAMESPACE_PREFIXES)}*)",
+            )
+        ]
+    return []
+
 
 # ---------------------------------------------------------------------------------------------------
 # Cluster (`aks-grpc:cluster`)
@@ -192,7 +229,7 @@ class IstioSettings(_Model):
             allowed = ", ".join(self.revisions)
             got = self.active_revision
             problems.append(("activeRevision", f"must be one of revisions ({allowed}), got {got!r}"))
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -220,7 +257,16 @@ class NodePoolSettings(_Model):
         problems: list[tuple[str, str]] = []
         if self.min_count > self.max_count:
             problems.append(("minCount", f"must not exceed maxCount ({self.min_count} > {self.max_count})"))
-        _raise_problems(problems)
+        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(self.vm_size)
+        if self.os_disk_type == "Ephemeral" and capacity is not None and self.os_disk_size_gb > capacity:
+            problems.append(
+                (
+                    "osDiskSizeGb",
+                    f"{self.os_disk_size_gb} GiB does not fit an Ephemeral OS disk on {self.vm_size} (at most "
+                    f"{capacity} GiB, components/vm_sizes.py): lower it, or use osDiskType Managed or auto",
+                )
+            )
+        _raise_problems(problems, self)
         return self
 
 
@@ -286,7 +332,7 @@ class NetworkSettings(_Model):
                     "program does not take; use loadBalancer (the stack's static egress IP)",
                 )
             )
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -432,7 +478,7 @@ class ClusterSettings(_Model):
             problems.append(("authorizedIpRanges", "must be empty with privateCluster (no public endpoint)"))
         if len(set(self.zones)) != len(self.zones):
             problems.append(("zones", f"lists a zone twice ({', '.join(self.zones)})"))
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -494,7 +540,7 @@ class ContainerInsightsSettings(_Model):
                     f"{self.namespace_filtering_mode}",
                 )
             )
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -548,7 +594,7 @@ class MonitoringSettings(_Model):
             if email.lower() in seen:
                 problems.append((f"alertEmails[{index}]", f"{email} is listed twice"))
             seen.add(email.lower())
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -577,8 +623,10 @@ SecretName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,127}$")]
 """A Key Vault secret name: 1-127 letters, digits and hyphens (also the file name under /mnt/secrets)."""
 ArmId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
-RESERVED_SECRET_NAMES = ("appinsights-connection-string", "greeter-tls")
-"""Secrets the platform writes itself; config cannot declare them."""
+RESERVED_SECRET_NAMES = ("appinsights-connection-string", "greeter-tls", "apim-grpc-subscription-key")
+"""Secrets the stack writes itself (SecretStore's App Insights connection string, BackendCertificate's TLS
+PEM, GrpcApiGateway's subscription key); config cannot declare them. A test compares this list with
+the secrets a plan writes (tests/program/test_settings_properties.py)."""
 
 
 class PrivateEndpointSettings(_Model):
@@ -599,7 +647,7 @@ class PrivateEndpointSettings(_Model):
                 problems.append(("subnetId", "is required when the private endpoint is enabled"))
             if not self.virtual_network_id:
                 problems.append(("virtualNetworkId", "is required when the private endpoint is enabled"))
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -630,16 +678,32 @@ class KeyVaultSettings(_Model):
         for index, name in enumerate(self.secrets):
             # Key Vault secret names are case-insensitive.
             if name.lower() in RESERVED_SECRET_NAMES:
-                problems.append((f"secrets[{index}]", f"{name} is written by the platform itself"))
+                problems.append(
+                    (
+                        f"secrets[{index}]",
+                        f"{name} is written by the platform itself (reserved: {', '.join(RESERVED_SECRET_NAMES)})",
+                    )
+                )
             elif name.lower() in seen:
                 problems.append((f"secrets[{index}]", f"{name} is declared twice"))
             seen.add(name.lower())
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
 def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    return []
+    problems: list[tuple[str, str]] = []
+    ingress = stack.workload.ingress
+    for index, name in enumerate(stack.key_vault.secrets):
+        # Key Vault keeps a certificate's key and chain in a secret of the certificate's name.
+        if ingress.host and name.lower() == ingress.certificate_name.lower():
+            problems.append(
+                (
+                    f"keyVault.secrets[{index}]",
+                    f"{name} is the secret behind the ingress certificate workload.ingress.certificateName",
+                )
+            )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -734,7 +798,9 @@ class ApimGatewaySettings(_Model):
             problems.append(("image", f"tag {tag!r} must be an exact version (2.11.0), never v2/latest"))
         elif tuple(int(g) for g in match.groups()) < GATEWAY_MIN_VERSION:
             problems.append(("image", f"{tag} is older than 2.11.0, the first with workload identity auth"))
-        _raise_problems(problems)
+        problems.extend(_request_limit_problems(self))
+        problems.extend(_namespace_problems("namespace", self.namespace))
+        _raise_problems(problems, self)
         return self
 
 
@@ -789,7 +855,7 @@ class ApimSettings(_Model):
                     "for it and needs the id of an APIM certificate for that host",
                 )
             )
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -801,6 +867,23 @@ def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
         return problems
     if stack.is_production and stack.apim.sku != "Premium":
         problems.append(("apim.sku", f"prod must use Premium (got {stack.apim.sku})"))
+    if stack.apim.gateway.namespace == stack.workload.namespace:
+        problems.append(
+            (
+                "apim.gateway.namespace",
+                f"{stack.apim.gateway.namespace} is also workload.namespace: each owns (creates, labels, "
+                "deletes) its namespace, so they must differ",
+            )
+        )
+    host = stack.apim.api_host
+    if host and stack.workload.ingress.host and host.lower() == stack.workload.ingress.host.lower():
+        problems.append(
+            (
+                "apim.apiHost",
+                f"{host} is also workload.ingress.host: one host cannot be served by two Istio Gateways "
+                "(TLS passthrough to APIM and TLS termination for the workload); use two host names",
+            )
+        )
     if stack.apim.api_host and not stack.cluster.istio.external_ingress_gateway:
         problems.append(
             (
@@ -843,7 +926,7 @@ class AutoscalingSettings(_Model):
             problems.append(
                 ("minReplicas", f"{self.min_replicas} is above maxReplicas ({self.max_replicas})")
             )
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -861,15 +944,22 @@ class ContainerResourceSettings(_Model):
 
     @model_validator(mode="after")
     def _resource_rules(self) -> "ContainerResourceSettings":
-        problems: list[tuple[str, str]] = []
-        if _cpu_millis(self.cpu_limit) < _cpu_millis(self.cpu_request):
-            problems.append(("cpuLimit", f"{self.cpu_limit} is below cpuRequest ({self.cpu_request})"))
-        if _memory_mebibytes(self.memory_limit) < _memory_mebibytes(self.memory_request):
-            problems.append(
-                ("memoryLimit", f"{self.memory_limit} is below memoryRequest ({self.memory_request})")
-            )
-        _raise_problems(problems)
+        _raise_problems(_request_limit_problems(self), self)
         return self
+
+
+def _request_limit_problems(
+    container: "ContainerResourceSettings | ApimGatewaySettings",
+) -> list[tuple[str, str]]:
+    """Kubernetes refuses a container whose request is above its limit (keys relative to the container)."""
+    problems: list[tuple[str, str]] = []
+    if _cpu_millis(container.cpu_limit) < _cpu_millis(container.cpu_request):
+        problems.append(("cpuLimit", f"{container.cpu_limit} is below cpuRequest ({container.cpu_request})"))
+    if _memory_mebibytes(container.memory_limit) < _memory_mebibytes(container.memory_request):
+        problems.append(
+            ("memoryLimit", f"{container.memory_limit} is below memoryRequest ({container.memory_request})")
+        )
+    return problems
 
 
 class ProxyResourceSettings(ContainerResourceSettings):
@@ -942,7 +1032,7 @@ class TrafficSettings(_Model):
                     f"{self.per_try_timeout_seconds}s is above requestTimeoutSeconds ({self.request_timeout_seconds}s)",
                 )
             )
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -1044,10 +1134,11 @@ class WorkloadSettings(_Model):
         problems: list[tuple[str, str]] = []
         if self.image is not None:
             problems.extend(("image", p) for p in image_problems(self.image))
+        problems.extend(_namespace_problems("namespace", self.namespace))
         duplicate = sorted({s for s in self.secrets if self.secrets.count(s) > 1})
         if duplicate:
             problems.append(("secrets", f"lists {', '.join(duplicate)} more than once"))
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
 
 
@@ -1151,10 +1242,55 @@ class StackSettings(_Model):
         for key in sorted(reserved):
             problems.append((f"tags.{key}", "is set by the platform and cannot be overridden"))
         # Rules that span areas; each area keeps its own next to its model (keys are full paths).
-        for area_rules in (_cluster_rules, _monitoring_rules, _key_vault_rules, _apim_rules, _workload_rules):
+        for area_rules in (
+            _cluster_rules,
+            _monitoring_rules,
+            _key_vault_rules,
+            _apim_rules,
+            _workload_rules,
+            _derived_name_rules,
+        ):
             problems.extend(area_rules(self))
-        _raise_problems(problems)
+        _raise_problems(problems, self)
         return self
+
+
+def _config_value(stack: BaseModel, key: str) -> Any:
+    """The value at a config key relative to the namespace (`workload.ingress.host`)."""
+    value: Any = stack
+    for part in key.split("."):
+        field = _field_named(type(value), part) if isinstance(value, BaseModel) else None
+        if field is None:
+            raise KeyError(key)
+        value = getattr(value, next(n for n, f in type(value).model_fields.items() if f is field))
+    return value
+
+
+def _derived_name_rules(stack: "StackSettings") -> list[tuple[str, str]]:
+    """Every name derived from settings (components/naming.py `DERIVED_NAMES`) against its rule.
+
+    A broken name is reported at its first config key, once per key: the tightest rule it breaks (the
+    one that leaves the configurable parts the fewest characters).
+    """
+    worst: dict[str, tuple[int, str]] = {}
+    for derived in DERIVED_NAMES:
+        if derived.when and not _config_value(stack, derived.when):
+            continue
+        parts = {key: str(_config_value(stack, key)) for key in derived.keys}
+        name = derived.render(parts)
+        if derived.rule.check(name):
+            continue
+        room = derived.rule.max_length - (len(name) - sum(len(v) for v in parts.values()))
+        message = (
+            f"{parts[derived.keys[0]]!r} becomes the {derived.becomes} {name!r} ({len(name)} characters), "
+            f"which must be {derived.rule_text}"
+        )
+        if len(name) > derived.rule.max_length:
+            message += f"; {' + '.join(derived.keys)} may have at most {room} characters here"
+        key = derived.keys[0]
+        if key not in worst or room < worst[key][0]:
+            worst[key] = (room, message)
+    return [(key, message) for key, (_, message) in worst.items()]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1162,26 +1298,51 @@ class StackSettings(_Model):
 # ---------------------------------------------------------------------------------------------------
 
 
+def _model_type(annotation: Any) -> type[BaseModel] | None:
+    """The settings model of a field's annotation: `Model`, or `Model | None` (an optional object)."""
+    if isinstance(annotation, type):
+        return annotation if issubclass(annotation, BaseModel) else None
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _field_named(model: type[BaseModel], part: Any) -> Any:
+    return next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+
+
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The settings model that a (camelCase) error location points into, if any."""
-    model: Any = StackSettings
+    model: type[BaseModel] | None = StackSettings
     for part in loc:
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        if model is None:
             return None
-        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        field = _field_named(model, part)
         if field is None:
             return None
-        annotation = field.annotation
-        model = annotation if isinstance(annotation, type) else None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        model = _model_type(field.annotation)
+    return model
+
+
+_DICT_KEY_MARK = "[key]"
+"""What pydantic appends to the location of an error in a mapping's key (not its value)."""
 
 
 def _key(loc: Iterable[Any]) -> str:
-    """`("cluster", "istio", "revisions", 0)` -> `aks-grpc:cluster.istio.revisions[0]`."""
+    """`("cluster", "istio", "revisions", 0)` -> `aks-grpc:cluster.istio.revisions[0]`.
+
+    A map key that is not a plain word (empty, or with dots or spaces) is quoted in brackets, so an empty
+    tag name reads `aks-grpc:tags[""]` rather than `aks-grpc:tags.`.
+    """
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif part == _DICT_KEY_MARK:
+            continue
+        elif not re.fullmatch(r"[A-Za-z0-9_-]+", str(part)):
+            text += f"[{json.dumps(str(part))}]"
         else:
             text += f".{part}" if text else str(part)
     return f"{NAMESPACE}:{text}" if text else NAMESPACE
@@ -1204,6 +1365,8 @@ def _describe(error: Mapping[str, Any]) -> list[str]:
     if error["type"] == "missing":
         return [f"{_key(loc)}: is required"]
     message = message.removeprefix("Value error, ")
+    if _DICT_KEY_MARK in loc:
+        message = f"the name (map key) {message[:1].lower()}{message[1:]}"
     return [f"{_key(loc)}: {message} (got {json.dumps(error.get('input'), default=str)})"]
 
 
@@ -1223,16 +1386,16 @@ ENCRYPTED_NAMES_UNKNOWN = "<encrypted object>"
 """Stands for `aks-grpc:secrets` when the whole object is one ciphertext, so its names cannot be read."""
 
 
-def _secret_value_names(value: Any) -> dict[str, bool | None] | str:
-    """`aks-grpc:secrets` -> {name: stored encrypted?} (None: cannot tell), never the values."""
+def _secret_value_names(value: Any) -> dict[str, bool] | str:
+    """`aks-grpc:secrets` of a stack file -> {name: stored encrypted?}, never the values.
+
+    In a stack file an encrypted value is written `{secure: <ciphertext>}`; anything else is plain text.
+    """
     if isinstance(value, Mapping) and set(value) == {"secure"}:
         return ENCRYPTED_NAMES_UNKNOWN
     if not isinstance(value, Mapping):
         return ENCRYPTED_NAMES_UNKNOWN if isinstance(value, str) else {}
-    return {
-        str(name): True if isinstance(item, Mapping) and set(item) == {"secure"} else None
-        for name, item in value.items()
-    }
+    return {str(name): isinstance(item, Mapping) and set(item) == {"secure"} for name, item in value.items()}
 
 
 def _secret_value_problems(settings: StackSettings, provided: Any) -> list[str]:
@@ -1264,21 +1427,135 @@ def load_settings(config: Mapping[str, Any], *, today: datetime.date | None = No
     `secrets` (the names of `aks-grpc:secrets`, see `SECRET_VALUES_KEY`) is checked against
     `keyVault.secrets` and never enters the model. Support windows (Kubernetes minors, Istio revisions)
     are checked as of `today` (default: the current UTC date). Raises `SettingsError` listing every
-    problem at once.
+    problem at once: the field problems, and the cross-field and environment rules over the fields that
+    did parse (`_rule_problems_despite`).
     """
     values = dict(config)
     provided = values.pop(SECRET_VALUES_KEY, None)
+    context = {TODAY_CONTEXT_KEY: today or current_date()}
+    settings, errors, rule_problems = _validate_collecting(values, context)
+    if settings is not None:
+        problems = rule_problems + _secret_value_problems(settings, provided)
+        if problems:
+            raise SettingsError(problems)
+        return settings
+    field_problems = [line for error in errors for line in _describe(error)]
+    more = _rule_problems_despite(values, errors, context, provided)
+    raise SettingsError(field_problems + [p for p in more if p not in field_problems])
+
+
+def _validate_collecting(
+    values: Mapping[str, Any], context: Mapping[str, Any]
+) -> tuple[StackSettings | None, list[Any], list[str]]:
+    """Validate with the rules collecting their problems: (settings or None, field errors, rule problems)."""
+    collected: list[tuple[BaseModel, list[tuple[str, str]]]] = []
+    token = _COLLECTED.set(collected)
     try:
-        settings = StackSettings.model_validate(
-            values, by_alias=True, by_name=False, context={TODAY_CONTEXT_KEY: today or current_date()}
-        )
+        settings = StackSettings.model_validate(values, by_alias=True, by_name=False, context=dict(context))
     except ValidationError as exc:
-        problems = [line for error in exc.errors() for line in _describe(error)]
-        raise SettingsError(problems) from None
-    problems = _secret_value_problems(settings, provided)
-    if problems:
-        raise SettingsError(problems)
-    return settings
+        return None, list(exc.errors()), []
+    finally:
+        _COLLECTED.reset(token)
+    where = _locations(settings)
+    problems = [
+        f"{_key(where.get(id(owner), ()) + tuple(_split_key(relative)))}: {message}"
+        for owner, owner_problems in collected
+        for relative, message in owner_problems
+    ]
+    return settings, [], problems
+
+
+def _locations(model: BaseModel, loc: tuple[Any, ...] = ()) -> dict[int, tuple[Any, ...]]:
+    """id(model instance) -> its config location, for every model in a validated settings tree."""
+    found = {id(model): loc}
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = field.alias or name
+        if isinstance(value, BaseModel):
+            found.update(_locations(value, (*loc, key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found.update(_locations(item, (*loc, key, index)))
+    return found
+
+
+# A required top-level field that failed is replaced by a placeholder so the other rules can run; `dev`
+# is the most lenient environment (the production rules stay off when the environment itself is wrong).
+_PLACEHOLDERS: dict[str, Any] = {"environment": "dev", "location": "westeurope"}
+
+
+def _rule_problems_despite(
+    values: Mapping[str, Any], errors: list[Any], context: Mapping[str, Any], provided: Any
+) -> list[str]:
+    """The rule problems of a config whose fields did not all parse.
+
+    Pydantic runs no model rule once a field of the model fails, so one bad field would hide every
+    cross-field and environment rule. Each failed field is set back to its default (or its enclosing
+    optional object dropped) and the config validated again, a few times if needed; the rule problems of
+    that run are reported, except those that name or sit under a field that was replaced (they would be
+    about a value the user did not write).
+    """
+    data: Any = json.loads(json.dumps(values, default=str))
+    replaced: list[tuple[Any, ...]] = []
+    for _ in range(4):
+        for error in errors:
+            path = _replacement_path(tuple(error["loc"]))
+            if path and path not in replaced:
+                replaced.append(path)
+                _replace(data, path)
+        settings, errors, problems = _validate_collecting(data, context)
+        if settings is not None:
+            problems += _secret_value_problems(settings, provided)
+            return [p for p in problems if not _mentions_replaced(p, replaced)]
+    return []
+
+
+def _replacement_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The config path to set back to its default for a field error at `loc`: the field itself, or the
+    nearest enclosing field that has a default (an unknown key: the key itself)."""
+    model: type[BaseModel] | None = StackSettings
+    path: list[Any] = []
+    has_default: list[bool] = []
+    for part in loc:
+        if model is None or isinstance(part, int):
+            break
+        field = _field_named(model, part)
+        path.append(part)
+        if field is None:
+            has_default.append(True)  # an unknown key: dropping it is the fix
+            break
+        has_default.append(not field.is_required())
+        model = _model_type(field.annotation)
+    for length in range(len(path), 0, -1):
+        if has_default[length - 1]:
+            return tuple(path[:length])
+    return tuple(path[:1])
+
+
+def _replace(data: Any, path: tuple[Any, ...]) -> None:
+    parent = data
+    for part in path[:-1]:
+        if not isinstance(parent, dict) or not isinstance(parent.get(part), dict):
+            return
+        parent = parent[part]
+    if isinstance(parent, dict):
+        if len(path) == 1 and path[0] in _PLACEHOLDERS:
+            parent[path[0]] = _PLACEHOLDERS[path[0]]
+        else:
+            parent.pop(path[-1], None)
+
+
+def _mentions_replaced(problem: str, replaced: list[tuple[Any, ...]]) -> bool:
+    key, _, message = problem.partition(": ")
+    for path in replaced:
+        full = _key(path)
+        if key == full or key.startswith((f"{full}.", f"{full}[")) or full.startswith((f"{key}.", f"{key}[")):
+            return True
+        leaf = str(path[-1])
+        if re.search(rf"(?<![\w-]){re.escape(leaf)}(?![\w-])", message):
+            return True
+    return False
 
 
 def config_from_stack_file(stack_config: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,10 +17,8 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
-from types import FrameType
+from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -97,10 +95,6 @@ class App:
     metrics: ServerMetrics
     pool: ElasticThreadPool
     gate: DrainGate
-    stop_requested: threading.Event = field(default_factory=threading.Event)
-    """Set by the first SIGTERM/SIGINT: start the shutdown."""
-    drain_cut: threading.Event = field(default_factory=threading.Event)
-    """Set by any later signal: end the drain delay now."""
 
     def set_health(self, names: tuple[str, ...], status: int) -> None:
         for name in names:
@@ -166,7 +160,8 @@ def shutdown(app: App) -> None:
     log.info("shutdown: readiness NOT_SERVING", extra={"drain_delay_seconds": s.drain_delay_seconds})
     app.set_health(health_names.DRAINED_NAMES, NOT_SERVING)
     if s.drain_delay_seconds > 0:
-        app.drain_cut.wait(s.drain_delay_seconds)  # a second signal ends the drain delay early
+        # A second signal ends the drain delay early.
+        signal.sigtimedwait(STOP_SIGNALS, s.drain_delay_seconds)
     log.info("shutdown: refusing new RPCs", extra={"grace_seconds": s.shutdown_grace_seconds})
     app.gate.refuse_new_calls()
     # Calls started before this point finish; new ones are answered UNAVAILABLE (service/drain.py).
@@ -189,15 +184,19 @@ def shutdown(app: App) -> None:
     )
 
 
-def _install_signal_handlers(app: App) -> None:
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        # Never cleared, so a second signal is never lost, however early it comes.
-        if app.stop_requested.is_set():
-            app.drain_cut.set()
-        app.stop_requested.set()
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+"""The kubelet sends SIGTERM; SIGINT is Ctrl-C on a workstation."""
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+
+def _block_stop_signals() -> None:
+    """Hold SIGTERM/SIGINT pending for `signal.sigwait` instead of running a handler.
+
+    Called before any thread starts, so every thread (grpc-core's included) inherits the mask and
+    the signals wait for the main thread. No handler means no lock taken inside one: a handler that
+    sets a `threading.Event` can deadlock when the signal lands while the main thread holds that
+    event's lock, and a second signal that lands early is never lost.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 def main(environ: dict[str, str] | None = None) -> int:
@@ -208,15 +207,13 @@ def main(environ: dict[str, str] | None = None) -> int:
         return EXIT_CONFIG
     configure_logging(settings.log_level)
     try:
+        _block_stop_signals()
         app = build_app(settings)
-        _install_signal_handlers(app)
         start(app)
     except (RuntimeError, OSError) as error:  # e.g. a port already in use
         log.error("startup failed: %s", error)
         return EXIT_STARTUP
-    # Event.wait in the main thread returns promptly when a signal handler sets it.
-    while not app.stop_requested.wait(3600):
-        pass
+    signal.sigwait(STOP_SIGNALS)
     shutdown(app)
     # Exit without grpc-core's shutdown (it would answer calls still arriving with CANCELLED,
     # service/drain.py): the kernel closes the sockets, so those clients see UNAVAILABLE.

@@ -66,6 +66,155 @@ def _default(field: Any) -> str:
     return f"`{json.dumps(value, default=str)}`"
 
 
+_POOL_RULES = {
+    "minCount": "above `maxCount`",
+    "osDiskSizeGb": "with `osDiskType: Ephemeral`, more than the VM size's local storage holds (components/vm_sizes.py)",
+}
+_CONTAINER_RULES = {"cpuLimit": "below `cpuRequest`", "memoryLimit": "below `memoryRequest`"}
+
+REFUSED_BY_RULES: dict[str, str] = {
+    "tags": "the names `environment`, `project`, `managed-by` (the platform sets them)",
+    "cluster.kubernetesVersion": (
+        "a minor past its AKS end of life (unless Premium + `AKSLongTermSupport`); an exact patch with "
+        "`upgradeChannel` patch, stable or rapid"
+    ),
+    "cluster.skuTier": "`Free` in prod",
+    "cluster.supportPlan": "`AKSLongTermSupport` without `skuTier: Premium`",
+    "cluster.zones": "a zone listed twice; fewer than 2 zones in prod",
+    "cluster.istio.revisions": (
+        "a revision that does not support the Kubernetes minor; a revision listed twice; more than two; "
+        "two that are not consecutive"
+    ),
+    "cluster.istio.activeRevision": "a revision not in `revisions`",
+    "cluster.sandboxLocalAccounts": "`true` in prod",
+    "cluster.authorizedIpRanges": "any range with `privateCluster`",
+    "cluster.network.podCidr": "a range overlapping `serviceCidr`",
+    "cluster.network.dnsServiceIp": "an address outside `serviceCidr`, or its network, first or broadcast address",
+    "cluster.network.outboundType": (
+        "`userDefinedRouting`, `userAssignedNATGateway`; `managedNATGateway` without `keyVault.privateEndpoint`"
+    ),
+    **{
+        f"cluster.{pool}.{key}": text
+        for pool in ("systemPool", "userPool")
+        for key, text in _POOL_RULES.items()
+    },
+    "cluster.registry.sku": "anything but `Premium` in prod",
+    "monitoring.alertEmails": "an address listed twice; an empty list in prod",
+    "monitoring.containerInsights.namespaces": "any with `namespaceFilteringMode: Off`; none with Include or Exclude",
+    "monitoring.grafana.adminGroupObjectIds": "an empty list in prod with Grafana enabled",
+    "keyVault.privateEndpoint.subnetId": "missing when the private endpoint is enabled",
+    "keyVault.privateEndpoint.virtualNetworkId": "missing when the private endpoint is enabled",
+    "keyVault.secrets": (
+        "a name listed twice; a name the stack writes itself (`appinsights-connection-string`, `greeter-tls`, "
+        "`apim-grpc-subscription-key`) or the ingress certificate's; a name without an encrypted value in "
+        "`aks-grpc:secrets`, and a value there without a name here or in plain text"
+    ),
+    "apim.sku": "any tier but Developer and Premium (no self-hosted gateway); anything but Premium in prod",
+    "apim.capacity": "anything but 1 on Developer",
+    "apim.apiHost": (
+        "the same host as `workload.ingress.host`; a host without `apiHostCertificateId` or without the "
+        "external ingress gateway"
+    ),
+    "apim.apiHostCertificateId": "a certificate without `apiHost`",
+    "apim.gateway.image": "another repository, a tag that is not an exact version, a version before 2.11.0",
+    "apim.gateway.replicas": "anything but 1 on Developer; fewer than 2 on Premium",
+    "apim.gateway.namespace": (
+        "`workload.namespace`; a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`); "
+        "a length that makes the gateway's federated credential name longer than 120"
+    ),
+    "apim.gateway.name": "a name starting with a digit (Service name)",
+    **{f"apim.gateway.{key}": text for key, text in _CONTAINER_RULES.items()},
+    "workload.name": (
+        "a name starting with a digit (Service name); with `namespace`, more than 45 characters together "
+        "(the backend certificate's common name `<name>.<namespace>.svc.cluster.local`, 64 at most)"
+    ),
+    "workload.namespace": "a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`)",
+    "workload.image": "no tag, `latest`, a malformed digest",
+    "workload.secrets": "a name listed twice",
+    "workload.autoscaling.minReplicas": "above `maxReplicas`; below 2 in prod",
+    **{f"workload.resources.{key}": text for key, text in _CONTAINER_RULES.items()},
+    **{f"workload.proxyResources.{key}": text for key, text in _CONTAINER_RULES.items()},
+    "workload.traffic.perTryTimeoutSeconds": "above `requestTimeoutSeconds` when retries are on",
+    "workload.ingress.gateway": "a gateway the cluster does not run (`cluster.istio.*IngressGateway`)",
+}
+"""What the cross-field and environment rules of components/settings.py refuse, per key (the
+`refused` column adds what each field's own type refuses). A test keeps every key a real setting."""
+
+
+_CHECK_TEXT = {"_cidr": "not a network in CIDR form", "_ip_or_cidr": "not an IP address or CIDR network"}
+"""Field validators of components/settings.py, in words."""
+
+
+def _constraint_text(annotation: Any, metadata: list[Any]) -> list[str]:
+    """What a field's type and constraints refuse, in words."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _constraint_text(args[0], [*metadata, *args[1:]])
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _constraint_text(inner[0], metadata) if len(inner) == 1 else []
+    found: dict[str, Any] = {}
+    for item in metadata:
+        for attribute in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
+            value = getattr(item, attribute, None)
+            if value is not None:
+                found[attribute] = value
+        if hasattr(item, "metadata") and isinstance(item.metadata, list):
+            found.update(
+                {
+                    a: getattr(m, a)
+                    for m in item.metadata
+                    for a in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern")
+                    if getattr(m, a, None) is not None
+                }
+            )
+    text: list[str] = []
+    if origin is typing.Literal:
+        text.append("any other value")
+    if origin is list:
+        if found.get("min_length"):
+            text.append("an empty list")
+        text += [f"items: {t}" for t in _constraint_text(args[0], [])]
+        return text
+    if origin is dict:
+        text += [f"names: {t}" for t in _constraint_text(args[0], [])]
+        text += [f"values: {t}" for t in _constraint_text(args[1], [])]
+        return text
+    low = found.get("ge", found.get("gt"))
+    high = found.get("le", found.get("lt"))
+    if low is not None and high is not None:
+        text.append(
+            f"outside {low}-{high}"
+            if "gt" not in found and "lt" not in found
+            else f"not between {low} and {high}"
+        )
+    elif low is not None:
+        text.append(f"below {low}")
+    if "pattern" in found:
+        text.append(f"not matching `{found['pattern']}`")
+    if found.get("min_length") == 1 and "pattern" not in found:
+        text.append("empty")
+    elif found.get("min_length") and "pattern" not in found:
+        text.append(f"shorter than {found['min_length']}")
+    for item in metadata:
+        check = getattr(getattr(item, "func", None), "__name__", "")
+        if check in _CHECK_TEXT:
+            text.append(_CHECK_TEXT[check])
+    if "max_length" in found:
+        text.append(f"longer than {found['max_length']}")
+    return text
+
+
+def refused(key: str, field: Any) -> str:
+    """The `refused` column: what the field's type refuses, then what the rules refuse."""
+    if _model_of(field.annotation) is not None:
+        return "unknown keys (camelCase only)"
+    parts = _constraint_text(field.annotation, list(field.metadata))
+    if key in REFUSED_BY_RULES:
+        parts.append(REFUSED_BY_RULES[key])
+    return "; ".join(parts)
+
+
 CREATE_ONLY_NOTE = (
     "**Create-only** (Azure fixes it at creation; see docs/operations.md, changes that replace)."
 )
@@ -78,6 +227,13 @@ def is_create_only(field: Any) -> bool:
 
 
 def rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    return [
+        (key, type_name, default, description)
+        for key, type_name, default, description, _ in _rows(model, prefix)
+    ]
+
+
+def _rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tuple[str, str, str, str, str]]:
     result = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{field.alias or name}"
@@ -86,25 +242,27 @@ def rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tuple
         if is_create_only(field):
             description = f"{CREATE_ONLY_NOTE} {description}"
         if nested is not None:
-            result.append((key, "object", "", description or (nested.__doc__ or "").strip().split("\n")[0]))
-            result.extend(rows(nested, f"{key}."))
+            summary = description or (nested.__doc__ or "").strip().split("\n")[0]
+            result.append((key, "object", "", summary, refused(key, field)))
+            result.extend(_rows(nested, f"{key}."))
             continue
         list_args = typing.get_args(field.annotation)
         item_model = (
             _model_of(list_args[0]) if typing.get_origin(field.annotation) is list and list_args else None
         )
-        result.append((key, _type_name(field.annotation), _default(field), description))
+        result.append((key, _type_name(field.annotation), _default(field), description, refused(key, field)))
         if item_model is not None:
-            result.extend(rows(item_model, f"{key}[]."))
+            result.extend(_rows(item_model, f"{key}[]."))
     return result
 
 
 def table() -> str:
-    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
-    for key, type_name, default, description in rows():
+    lines = ["| key | type | default | meaning | refused |", "| --- | --- | --- | --- | --- |"]
+    for key, type_name, default, description, refusal in _rows():
         shown = f"`{NAMESPACE}:{key}`"
         escaped = description.replace("|", "\\|")
-        lines.append(f"| {shown} | {type_name} | {default} | {escaped} |")
+        refusal = refusal.replace("|", "\\|")
+        lines.append(f"| {shown} | {type_name} | {default} | {escaped} | {refusal} |")
     return "\n".join(lines) + "\n"
 
 

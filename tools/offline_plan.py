@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 
 from components.settings import SettingsError, config_from_stack_file, load_settings
@@ -56,15 +57,23 @@ def _replace_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def read_stack_config(stack_file: Path) -> tuple[dict[str, Any], list[str]]:
-    """A stack file's `config:` block with secure values replaced; also the secret keys."""
+def read_stack_file_config(stack_file: Path) -> Mapping[str, Any]:
+    """A stack file's `config:` block as written (`{secure: ...}` values still encrypted)."""
     try:
         document = yaml.safe_load(stack_file.read_text()) or {}
     except yaml.YAMLError as exc:
         raise PlanError(f"{stack_file}: not valid YAML: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise PlanError(f"{stack_file}: a stack file is a mapping with a `config` block")
     config = document.get("config") or {}
     if not isinstance(config, Mapping):
         raise PlanError(f"{stack_file}: `config` must be a mapping")
+    return config
+
+
+def read_stack_config(stack_file: Path) -> tuple[dict[str, Any], list[str]]:
+    """A stack file's `config:` block with secure values replaced; also the secret keys."""
+    config = read_stack_file_config(stack_file)
     values: dict[str, Any] = {}
     secret_keys: list[str] = []
     for key, value in config.items():
@@ -82,15 +91,26 @@ def plan_stack(stack: str, stack_file: Path | None = None) -> Plan:
             raise PlanError(f"unknown stack {stack!r}; stacks that exist: {', '.join(available_stacks())}")
     config, secret_keys = read_stack_config(stack_file)
     try:
-        load_settings(config_from_stack_file(config))
+        # The file as written: whether each `aks-grpc:secrets` value is encrypted is known only there.
+        load_settings(config_from_stack_file(read_stack_file_config(stack_file)))
     except SettingsError as error:
         raise PlanError(f"{stack_file}: {error}") from None
-    return run_program(
-        lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"),
-        config,
-        stack=stack,
-        secret_keys=secret_keys,
-    )
+    try:
+        return run_program(
+            lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"),
+            config,
+            stack=stack,
+            secret_keys=secret_keys,
+        )
+    except pulumi.RunError as error:
+        # The program's own settings check (__main__.py) ends it with RunError: same report, same exit.
+        raise PlanError(f"{stack_file}: {error}") from None
+    except ValueError as error:
+        # A component refused its arguments: a rule components/settings.py should have checked first.
+        raise PlanError(
+            f"{stack_file}: invalid stack settings:\n  - a component refused them, and the settings rules "
+            f"missed it (please report it): {error}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -379,9 +379,16 @@ def test_os_disk_is_ephemeral_only_where_the_vm_size_holds_it():
 
 
 def test_forcing_an_ephemeral_disk_larger_than_the_vm_holds_is_rejected():
-    settings = ClusterSettings.model_validate(
-        {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
+    # The settings refuse it at its key (tests/unit/test_settings_refusals.py); the component still
+    # refuses a pool that skipped validation (model_construct), for programs that build settings in code.
+    with pytest.raises(ValueError, match="osDiskSizeGb"):
+        ClusterSettings.model_validate(
+            {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
+        )
+    pool = NodePoolSettings.model_construct(
+        **{**NodePoolSettings().model_dump(), "vm_size": "Standard_D2ds_v5", "os_disk_type": "Ephemeral"}
     )
+    settings = ClusterSettings().model_copy(update={"user_pool": pool})
     args = AksClusterArgs(
         settings=settings,
         names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
