@@ -12,7 +12,6 @@ is UNAVAILABLE too. Only calls still running when SHUTDOWN_GRACE_SECONDS expires
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -38,28 +37,23 @@ def _refusal_for(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     return grpc.unary_unary_rpc_method_handler(_refuse)
 
 
-class DrainGate(grpc.ServerInterceptor):
-    """Passes every call through until ``refuse_new_calls()``; then answers UNAVAILABLE."""
+class DrainGate:
+    """The drain switch: after ``refuse_new_calls()`` new calls (except probes) get UNAVAILABLE.
+
+    Not an interceptor of its own: service/interceptor.py reads ``refusing`` (a plain attribute, the
+    only per-call cost) and returns the refusal it built once per method with ``refusal_for``.
+    """
 
     def __init__(self) -> None:
         self.refusing = False
-        self.refused = 0
+        self.refused = 0  # only the server's one polling thread counts refusals
 
     def refuse_new_calls(self) -> None:
         self.refusing = True
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if not self.refusing or handler is None:
-            return handler
-        method = handler_call_details.method
-        if isinstance(method, bytes):
-            method = method.decode("utf-8", "replace")
+    @staticmethod
+    def refusal_for(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler | None:
+        """What a refused call to ``method`` runs; None for the methods that are never refused."""
         if method.startswith(_EXEMPT):
-            return handler
-        self.refused += 1  # only the server's one polling thread runs interceptors
+            return None
         return _refusal_for(handler)

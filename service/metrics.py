@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -100,101 +100,82 @@ def _final_code(context: grpc.ServicerContext, failed: bool, streaming: bool = F
     return grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):
-    def __init__(self, metrics: ServerMetrics) -> None:
-        self._metrics = metrics
-        # method -> (handler as registered, wrapped handler); the registered handler is stable.
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+def with_metrics(
+    metrics: ServerMetrics, handler: grpc.RpcMethodHandler, method: str
+) -> grpc.RpcMethodHandler:
+    """``handler`` counting its calls in ``metrics``; built once per method (service/interceptor.py)."""
+    if handler.unary_unary:
+        m = _MethodMetrics(metrics, "unary", method)
+        behavior = handler.unary_unary
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None:
-            return None
-        method: str = handler_call_details.method
-        cached = self._wrapped.get(method)
-        if cached is None or cached[0] is not handler:
-            cached = self._wrapped[method] = (handler, self._wrap(handler, method))
-        return cached[1]
+        def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+            m.started.inc()
+            started = time.perf_counter()
+            failed = True
+            try:
+                response = behavior(request, context)
+                failed = False
+                m.msg_sent.inc()
+                return response
+            finally:
+                m.histogram.observe(time.perf_counter() - started)
+                m.handled(_final_code(context, failed)).inc()
 
-    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-        if handler.unary_unary:
-            m = _MethodMetrics(self._metrics, "unary", method)
-            behavior = handler.unary_unary
+        new = grpc.unary_unary_rpc_method_handler(
+            unary_unary, handler.request_deserializer, handler.response_serializer
+        )
+    elif getattr(handler.unary_stream, "experimental_non_blocking", False):
+        # Health.Watch answers through callbacks without holding a server thread; wrapping it
+        # in a generator would make every watcher pin a thread. Watchers are not counted.
+        return handler
+    elif handler.unary_stream or handler.stream_stream:
+        streaming_request = handler.stream_stream is not None
+        m = _MethodMetrics(metrics, "bidi_stream" if streaming_request else "server_stream", method)
+        stream_behavior = handler.stream_stream or handler.unary_stream
 
-            def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
-                m.started.inc()
-                started = time.perf_counter()
-                failed = True
-                try:
-                    response = behavior(request, context)
-                    failed = False
+        def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            m.started.inc()
+            started = time.perf_counter()
+            failed = True
+            cancelled = False
+            try:
+                for response in stream_behavior(request, context):
+                    yield response
                     m.msg_sent.inc()
-                    return response
-                finally:
-                    m.histogram.observe(time.perf_counter() - started)
-                    m.handled(_final_code(context, failed)).inc()
+                failed = False
+            except GeneratorExit:  # the client went away (or the server stopped) mid-stream
+                cancelled = True
+                raise
+            finally:
+                m.histogram.observe(time.perf_counter() - started)
+                code = (
+                    grpc.StatusCode.CANCELLED if cancelled else _final_code(context, failed, streaming=True)
+                )
+                m.handled(code).inc()
 
-            new = grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
-            )
-        elif getattr(handler.unary_stream, "experimental_non_blocking", False):
-            # Health.Watch answers through callbacks without holding a server thread; wrapping it
-            # in a generator would make every watcher pin a thread. Watchers are not counted.
-            return handler
-        elif handler.unary_stream or handler.stream_stream:
-            streaming_request = handler.stream_stream is not None
-            m = _MethodMetrics(self._metrics, "bidi_stream" if streaming_request else "server_stream", method)
-            stream_behavior = handler.stream_stream or handler.unary_stream
+        factory = (
+            grpc.stream_stream_rpc_method_handler
+            if streaming_request
+            else grpc.unary_stream_rpc_method_handler
+        )
+        new = factory(stream, handler.request_deserializer, handler.response_serializer)
+    else:  # client streaming: not used by this service; counted without wrapping the iterator
+        m = _MethodMetrics(metrics, "client_stream", method)
+        client_behavior = handler.stream_unary
 
-            def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-                m.started.inc()
-                started = time.perf_counter()
-                failed = True
-                cancelled = False
-                try:
-                    for response in stream_behavior(request, context):
-                        yield response
-                        m.msg_sent.inc()
-                    failed = False
-                except GeneratorExit:  # the client went away (or the server stopped) mid-stream
-                    cancelled = True
-                    raise
-                finally:
-                    m.histogram.observe(time.perf_counter() - started)
-                    code = (
-                        grpc.StatusCode.CANCELLED
-                        if cancelled
-                        else _final_code(context, failed, streaming=True)
-                    )
-                    m.handled(code).inc()
+        def stream_unary(request_iterator: Any, context: grpc.ServicerContext) -> Any:
+            m.started.inc()
+            started = time.perf_counter()
+            failed = True
+            try:
+                response = client_behavior(request_iterator, context)
+                failed = False
+                return response
+            finally:
+                m.histogram.observe(time.perf_counter() - started)
+                m.handled(_final_code(context, failed)).inc()
 
-            factory = (
-                grpc.stream_stream_rpc_method_handler
-                if streaming_request
-                else grpc.unary_stream_rpc_method_handler
-            )
-            new = factory(stream, handler.request_deserializer, handler.response_serializer)
-        else:  # client streaming: not used by this service; counted without wrapping the iterator
-            m = _MethodMetrics(self._metrics, "client_stream", method)
-            client_behavior = handler.stream_unary
-
-            def stream_unary(request_iterator: Any, context: grpc.ServicerContext) -> Any:
-                m.started.inc()
-                started = time.perf_counter()
-                failed = True
-                try:
-                    response = client_behavior(request_iterator, context)
-                    failed = False
-                    return response
-                finally:
-                    m.histogram.observe(time.perf_counter() - started)
-                    m.handled(_final_code(context, failed)).inc()
-
-            new = grpc.stream_unary_rpc_method_handler(
-                stream_unary, handler.request_deserializer, handler.response_serializer
-            )
-        return new
+        new = grpc.stream_unary_rpc_method_handler(
+            stream_unary, handler.request_deserializer, handler.response_serializer
+        )
+    return new

@@ -30,10 +30,11 @@ from service import health_names
 from service.config import ConfigError, Settings, load_settings
 from service.drain import DrainGate
 from service.greeter import SERVICE_NAME, Greeter, add_to_server
+from service.interceptor import ServiceInterceptor
 from service.logs import configure_logging
-from service.metrics import MetricsInterceptor, ServerMetrics
+from service.metrics import ServerMetrics
 from service.tls import RotatingCertificate
-from service.tracing import configure_tracing, tracing_interceptor
+from service.tracing import SamplingDecision, configure_tracing
 from service.workers import ElasticThreadPool
 
 log = logging.getLogger("service")
@@ -106,14 +107,13 @@ def build_app(settings: Settings, registry: CollectorRegistry = REGISTRY) -> App
     metrics = ServerMetrics(registry)
     tracer_provider = configure_tracing(settings)
     gate = DrainGate()
-    interceptors: list[grpc.ServerInterceptor] = [gate]  # first: refused calls cost nothing else
-    if tracer_provider is not None:  # before metrics: a span covers the metrics wrapper and handler
-        interceptors.append(tracing_interceptor(tracer_provider, settings.traces_sample_ratio))
-    interceptors.append(MetricsInterceptor(metrics))
+    sampling = None
+    if tracer_provider is not None:
+        sampling = SamplingDecision(tracer_provider, settings.traces_sample_ratio)
     pool = ElasticThreadPool(settings.server_threads, settings.server_max_threads)
     server = grpc.server(
         pool,
-        interceptors=interceptors,
+        interceptors=(ServiceInterceptor(gate, metrics, sampling),),
         options=server_options(settings),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )

@@ -7,7 +7,7 @@ call about twice a plain one; benchmarks/README.md).
 Health and reflection RPCs are never traced: probes would otherwise dominate the trace volume.
 
 opentelemetry-instrumentation-grpc's interceptor costs about 20% of the throughput per call even
-when the span is not sampled (benchmarks/README.md). So `SampledTracingInterceptor` takes the same
+when the span is not sampled (benchmarks/README.md). So `SamplingDecision` takes the same
 decision first, cheaply, and only sampled calls go through it: a call with a `traceparent` follows
 its sampled flag; for a root call it draws the trace id itself and applies TraceIdRatioBased's rule,
 then hands that id to the SDK (`PresetTraceIds`) so the provider's sampler, seeing the same id,
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from random import getrandbits
 from typing import Any, NamedTuple
 
 import grpc
@@ -97,16 +97,13 @@ def root_sampler(ratio: float) -> Sampler:
     return ParentBased(root=TraceIdRatioBased(ratio))
 
 
-def is_traced(handler_call_details: grpc.HandlerCallDetails) -> bool:
-    """The interceptor's filter: every RPC except health and reflection.
+def is_traced(method: str) -> bool:
+    """Every RPC except health and reflection (``method`` is grpc's "/package.Service/Method").
 
     Not opentelemetry's `filters.service_prefix`: those call isinstance() against
     grpc.HandlerCallDetails, a typing.Protocol in grpcio >= 1.6x, and a Protocol isinstance check
     costs tens of microseconds per call on CPython 3.11 (benchmarks/README.md).
     """
-    method = handler_call_details.method
-    if isinstance(method, bytes):
-        method = method.decode("utf-8", "replace")
     return not method.lstrip("/").startswith(UNTRACED_SERVICE_PREFIXES)
 
 
@@ -151,11 +148,12 @@ class _CallDetails(NamedTuple):
     invocation_metadata: Any
 
 
-class SampledTracingInterceptor(grpc.ServerInterceptor):
-    """Sends only sampled calls through opentelemetry's interceptor (see the module docstring).
+class SamplingDecision:
+    """Wraps a method's handler so each call first takes the root sampling decision (module docstring).
 
-    The decision is taken in the handler thread, not here: interceptors run on grpcio's single
-    polling thread, which every call passes through, so work there limits the whole server.
+    The wrapper is built once per method and runs in the handler thread: grpcio runs interceptors
+    on its single polling thread, which every call passes through, so work there limits the whole
+    server (service/interceptor.py).
     """
 
     def __init__(self, provider: TracerProvider, ratio: float) -> None:
@@ -165,44 +163,25 @@ class SampledTracingInterceptor(grpc.ServerInterceptor):
         self._otel = server_interceptor(tracer_provider=provider)
         self._bound = TraceIdRatioBased(ratio).bound
         self._limit = TraceIdRatioBased.TRACE_ID_LIMIT
-        # method -> (handler as received, the deciding handler); the received one is stable.
-        self._deciding: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
-        if handler is None or not is_traced(handler_call_details):
-            return handler
-        method = handler_call_details.method
-        cached = self._deciding.get(method)
-        if cached is None or cached[0] is not handler:
-            cached = self._deciding[method] = (handler, self._decider(handler, method))
-        return cached[1]
-
-    def _decider(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         kind = next(k for k in _KINDS if getattr(handler, k) is not None)
         untraced: Callable[[Any, Any], Any] = getattr(handler, kind)
+        bound, limit, otel, ids = self._bound, self._limit, self._otel, self._ids
 
         def decide(request: Any, context: grpc.ServicerContext) -> Any:
             metadata = context.invocation_metadata()
             parent_sampled = _traceparent_sampled(metadata)
             preset = 0
             if parent_sampled is None:  # a root call: TraceIdRatioBased's rule on our own trace id
-                preset = random.getrandbits(128) or 1
-                if preset & self._limit >= self._bound:
+                preset = getrandbits(128) or 1
+                if preset & limit >= bound:
                     return untraced(request, context)
             elif not parent_sampled:
                 return untraced(request, context)
-            traced = self._otel.intercept_service(lambda _: handler, _CallDetails(method, metadata))
+            traced = otel.intercept_service(lambda _: handler, _CallDetails(method, metadata))
             if preset:
-                self._ids.preset(preset)  # the otel wrapper starts the root span in this thread
+                ids.preset(preset)  # the otel wrapper starts the root span in this thread
             return getattr(traced, kind)(request, context)
 
         return handler._replace(**{kind: decide})
-
-
-def tracing_interceptor(provider: TracerProvider, ratio: float) -> grpc.ServerInterceptor:
-    return SampledTracingInterceptor(provider, ratio)
