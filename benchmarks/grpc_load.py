@@ -219,7 +219,7 @@ class _FakeContext:
         return True
 
 
-def _interceptor_cost_us(calls: int = 50_000) -> float:
+def _metrics_wrapper_cost_us(calls: int = 50_000) -> float:
     """Per-call cost of the service's metrics wrapper around a unary handler (no network, no grpc)."""
     from prometheus_client import CollectorRegistry
 
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average now {os.getloadavg()[0]:.2f} (other work on this machine skews every figure)")
     if "service" in targets:
         print(
-            f"# metrics interceptor, in-process: {_interceptor_cost_us():.1f} us per unary call "
+            f"# metrics wrapper, in-process: {_metrics_wrapper_cost_us():.1f} us per unary call "
             "on top of the handler"
         )
     return 0
