@@ -404,8 +404,8 @@ def profile(target: str, args: argparse.Namespace, concurrency: int) -> None:
     print(f"# py-spy, {target}, {concurrency} streams over {args.channels} connections: {total} samples")
     for title, table in (("own", own), ("inclusive", inclusive)):
         print(f"# top by {title} samples")
-        for name, count in sorted(table.items(), key=lambda kv: -kv[1])[:15]:
-            print(f"{count / total * 100:5.1f}%  {name}")
+        for function, samples in sorted(table.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"{samples / total * 100:5.1f}%  {function}")
 
 
 TARGETS = (
