@@ -88,6 +88,11 @@ class _MethodMetrics:
             child = self._handled[code] = self._handled_family.labels(*self._labels, code.name)
         return child
 
+    def finished(self, started: float, code: grpc.StatusCode) -> None:
+        """Record one call's handling time (since `started`, a perf_counter reading) and its code."""
+        self.histogram.observe(time.perf_counter() - started)
+        self.handled(code).inc()
+
 
 def _final_code(context: grpc.ServicerContext, failed: bool, streaming: bool = False) -> grpc.StatusCode:
     code = context.code()  # set by abort()/set_code(); None when the handler just returned
@@ -118,8 +123,7 @@ def with_metrics(
                 m.msg_sent.inc()
                 return response
             finally:
-                m.histogram.observe(time.perf_counter() - started)
-                m.handled(_final_code(context, failed)).inc()
+                m.finished(started, _final_code(context, failed))
 
         new = grpc.unary_unary_rpc_method_handler(
             unary_unary, handler.request_deserializer, handler.response_serializer
@@ -147,11 +151,10 @@ def with_metrics(
                 cancelled = True
                 raise
             finally:
-                m.histogram.observe(time.perf_counter() - started)
-                code = (
-                    grpc.StatusCode.CANCELLED if cancelled else _final_code(context, failed, streaming=True)
+                m.finished(
+                    started,
+                    grpc.StatusCode.CANCELLED if cancelled else _final_code(context, failed, streaming=True),
                 )
-                m.handled(code).inc()
 
         factory = (
             grpc.stream_stream_rpc_method_handler
@@ -172,8 +175,7 @@ def with_metrics(
                 failed = False
                 return response
             finally:
-                m.histogram.observe(time.perf_counter() - started)
-                m.handled(_final_code(context, failed)).inc()
+                m.finished(started, _final_code(context, failed))
 
         new = grpc.stream_unary_rpc_method_handler(
             stream_unary, handler.request_deserializer, handler.response_serializer
