@@ -1,6 +1,6 @@
 """aks-grpc components: Pulumi component resources for running gRPC services on Azure.
 
-    from components import AksCluster, AksClusterArgs, GrpcWorkload, GrpcWorkloadArgs
+    from . import AksCluster, AksClusterArgs, GrpcWorkload, GrpcWorkloadArgs
 
 The classes load on first use, so `import components.settings` (or the policy pack) does not pay for
 the Azure and Kubernetes SDKs, and a program imports only the azure-native submodules it needs.
@@ -10,26 +10,26 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    "AksCluster": "components.aks",
-    "AksClusterArgs": "components.aks",
-    "Observability": "components.monitoring",
-    "ObservabilityArgs": "components.monitoring",
-    "ClusterMonitoring": "components.monitoring",
-    "ClusterMonitoringArgs": "components.monitoring",
-    "SecretStore": "components.keyvault",
-    "SecretStoreArgs": "components.keyvault",
-    "BackendCertificate": "components.backend_tls",
-    "BackendCertificateArgs": "components.backend_tls",
-    "WorkloadIdentity": "components.identity",
-    "WorkloadIdentityArgs": "components.identity",
-    "GrpcWorkload": "components.workload",
-    "GrpcWorkloadArgs": "components.workload",
-    "GrpcApiGateway": "components.apim",
-    "GrpcApiGatewayArgs": "components.apim",
-    "RoleAssignmentArgs": "components.common",
-    "StackNames": "components.naming",
-    "StackSettings": "components.settings",
-    "load_settings": "components.settings",
+    "AksCluster": ".aks",
+    "AksClusterArgs": ".aks",
+    "Observability": ".monitoring",
+    "ObservabilityArgs": ".monitoring",
+    "ClusterMonitoring": ".monitoring",
+    "ClusterMonitoringArgs": ".monitoring",
+    "SecretStore": ".keyvault",
+    "SecretStoreArgs": ".keyvault",
+    "BackendCertificate": ".backend_tls",
+    "BackendCertificateArgs": ".backend_tls",
+    "WorkloadIdentity": ".identity",
+    "WorkloadIdentityArgs": ".identity",
+    "GrpcWorkload": ".workload",
+    "GrpcWorkloadArgs": ".workload",
+    "GrpcApiGateway": ".apim",
+    "GrpcApiGatewayArgs": ".apim",
+    "RoleAssignmentArgs": ".common",
+    "StackNames": ".naming",
+    "StackSettings": ".settings",
+    "load_settings": ".settings",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -39,7 +39,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'components' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module, __name__), name)
 
 
 def __dir__() -> list[str]:

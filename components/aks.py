@@ -34,8 +34,8 @@ from pulumi_azure_native import (
     network,
 )
 
-from components import azure_ids
-from components.common import (
+from . import azure_ids
+from .common import (
     RoleAssignmentArgs,
     deployer_principal_type,
     diagnostic_setting,
@@ -43,16 +43,16 @@ from components.common import (
     role_assignment,
     role_assignments,
 )
-from components.kubeconfig import (
+from .kubeconfig import (
     cluster_endpoint,
     decode_credential,
     effective_login_mode,
     kubelogin_kubeconfig,
 )
-from components.naming import RULES, StackNames
-from components.propagation import AKS_RBAC_PROPAGATION, propagation_wait
-from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
-from components.vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
+from .naming import RULES, StackNames
+from .propagation import AKS_RBAC_PROPAGATION, propagation_wait
+from .settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
+from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 CLUSTER_LOG_CATEGORIES = (
     "kube-audit-admin",

@@ -21,13 +21,13 @@ import pulumi_azuread as azuread
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import apimanagement, authorization, keyvault
 
-from components import azure_ids
-from components.apim_policy import GrpcApiPolicy, JwtValidation, grpc_api_policy_xml
-from components.backend_tls import certificate_pfx
-from components.common import RoleAssignmentArgs, diagnostic_setting, management_lock, role_assignment
-from components.naming import deterministic_guid
-from components.propagation import ROLE_DEFINITION_PROPAGATION, propagation_wait
-from components.settings import ApimSettings
+from . import azure_ids
+from .apim_policy import GrpcApiPolicy, JwtValidation, grpc_api_policy_xml
+from .backend_tls import certificate_pfx
+from .common import RoleAssignmentArgs, diagnostic_setting, management_lock, role_assignment
+from .naming import deterministic_guid
+from .propagation import ROLE_DEFINITION_PROPAGATION, propagation_wait
+from .settings import ApimSettings
 
 # Manage protocols and ciphers in Azure API Management (customProperties, string values). Applies to
 # the instance's managed gateway; the self-hosted gateway gets the equivalent container settings.

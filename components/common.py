@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, monitor
 
-from components.naming import deterministic_guid
+from .naming import deterministic_guid
 
 
 @dataclass

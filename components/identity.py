@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import managedidentity
 
-from components.azure_ids import WORKLOAD_IDENTITY_AUDIENCE
-from components.common import RoleAssignmentArgs, management_lock, role_assignment, role_assignments
-from components.naming import RULES
+from .azure_ids import WORKLOAD_IDENTITY_AUDIENCE
+from .common import RoleAssignmentArgs, management_lock, role_assignment, role_assignments
+from .naming import RULES
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 

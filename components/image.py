@@ -30,9 +30,9 @@ import pulumi_docker_build as docker_build
 import pulumi_http as http
 from pulumi_azure_native import authorization
 
-from components import azure_ids
-from components.common import RoleAssignmentArgs, role_assignment
-from components.propagation import ACR_RBAC_PROPAGATION, propagation_wait
+from . import azure_ids
+from .common import RoleAssignmentArgs, role_assignment
+from .propagation import ACR_RBAC_PROPAGATION, propagation_wait
 
 ACR_TOKEN_USERNAME = "00000000-0000-0000-0000-000000000000"
 """The user name that goes with a registry refresh token obtained by token exchange (ACR docs:

@@ -21,7 +21,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from components.kubernetes_versions import today
+from .kubernetes_versions import today
 
 TABLE_URL = "https://learn.microsoft.com/azure/aks/istio-support-policy"
 TABLE_SOURCE = f"{TABLE_URL} / `az aks mesh get-revisions`"

@@ -30,15 +30,15 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import keyvault, network, privatedns
 
-from components import azure_ids
-from components.common import (
+from . import azure_ids
+from .common import (
     RoleAssignmentArgs,
     diagnostic_setting,
     management_lock,
     role_assignments,
 )
-from components.naming import RULES
-from components.settings import NAMESPACE, SECRET_VALUES_KEY, KeyVaultSettings
+from .naming import RULES
+from .settings import NAMESPACE, SECRET_VALUES_KEY, KeyVaultSettings
 
 APP_INSIGHTS_SECRET = "appinsights-connection-string"
 """Key Vault secret (and CSI file) name of the Application Insights connection string."""

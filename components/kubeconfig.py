@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
-from components.azure_ids import AKS_AAD_SERVER_APP_ID
+from .azure_ids import AKS_AAD_SERVER_APP_ID
 
 LoginMode = Literal["azurecli", "workloadidentity", "spn"]
 LOGIN_MODES: tuple[LoginMode, ...] = ("azurecli", "workloadidentity", "spn")

@@ -18,7 +18,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 from pulumi_kubernetes.networking import v1 as networking
 
-from components.settings import AutoscalingSettings, ShutdownSettings, TrafficSettings, WorkloadSettings
+from .settings import AutoscalingSettings, ShutdownSettings, TrafficSettings, WorkloadSettings
 
 # --- The service contract (service/config.py, service/health_names.py) --------------------------------
 GRPC_PORT = 50051

@@ -29,10 +29,10 @@ from pulumi_azure_native import (
     operationalinsights,
 )
 
-from components import azure_ids
-from components.common import RoleAssignmentArgs, role_assignment
-from components.naming import RULES, StackNames
-from components.prometheus_rules import (
+from . import azure_ids
+from .common import RoleAssignmentArgs, role_assignment
+from .naming import RULES, StackNames
+from .prometheus_rules import (
     METRICS_CONFIG_NAMESPACE,
     METRICS_SETTINGS_CONFIGMAP,
     PROMETHEUS_CONFIG_CONFIGMAP,
@@ -44,7 +44,7 @@ from components.prometheus_rules import (
     prometheus_config_data,
     rule_group_name,
 )
-from components.settings import MonitoringSettings
+from .settings import MonitoringSettings
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 

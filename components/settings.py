@@ -31,11 +31,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
-from components.istio_revisions import check_revisions, newest_revision
-from components.kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
-from components.kubernetes_versions import today as current_date
-from components.naming import DERIVED_NAMES
-from components.vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
+from .istio_revisions import check_revisions, newest_revision
+from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
+from .kubernetes_versions import today as current_date
+from .naming import DERIVED_NAMES
+from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
 DEFAULT_KUBERNETES_VERSION = "1.36"

@@ -19,11 +19,11 @@ from pulumi_kubernetes.meta import v1 as meta
 from pulumi_kubernetes.networking import v1 as networking
 from pulumi_kubernetes.policy import v1 as policy
 
-from components import azure_ids
-from components import manifests as m
-from components.common import RoleAssignmentArgs, role_assignment
-from components.identity import IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
-from components.settings import WorkloadSettings
+from . import azure_ids
+from . import manifests as m
+from .common import RoleAssignmentArgs, role_assignment
+from .identity import IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
+from .settings import WorkloadSettings
 
 DEFAULT_APP_INSIGHTS_SECRET = "appinsights-connection-string"
 DEFAULT_TLS_SECRET = "greeter-tls"

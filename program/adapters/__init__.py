@@ -1,0 +1,1 @@
+"""Settings -> component Args, one module per area: the only code that knows both sides."""
