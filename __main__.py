@@ -3,9 +3,6 @@
 Composition root only: settings -> components -> exports. Everything with logic lives in components/.
 """
 
-import os
-from pathlib import Path
-
 import pulumi
 from pulumi_azure_native import authorization, resources
 
@@ -13,14 +10,16 @@ from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgr
 from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
 from components.common import deployer_principal_type
+from components.grpc_service import GrpcService
 from components.image import ServiceImage, ServiceImageArgs
 from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
 from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
-from components.naming import StackNames
+from components.naming import APP_INSIGHTS_SECRET_NAME, StackNames, backend_tls_secret_name
 from components.protection import apply_stack_protection
+from components.service_platform import ServicePlatform
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
-from components.workload import GrpcWorkload, GrpcWorkloadArgs
+from program.adapters import services as services_adapter
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -85,18 +84,6 @@ secret_store = SecretStore(
     ),
 )
 
-# --- backend TLS (components/backend_tls.py: BackendCertificate) ---------------------------------
-# The service's TLS port (for API Management) presents this certificate; the APIM gateway trusts its CA.
-backend_tls = BackendCertificate(
-    "backend-tls",
-    BackendCertificateArgs(
-        vault_name=secret_store.vault_name,
-        resource_group_name=resource_group.name,
-        dns_names=[f"{settings.workload.name}.{settings.workload.namespace}.svc.cluster.local"],
-        depends_on_writers=secret_store.secret_writers_ready,
-    ),
-)
-
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
 cluster = AksCluster(
     "cluster",
@@ -115,10 +102,10 @@ cluster = AksCluster(
         container_insights_rule_id=observability.container_insights_rule_id,
         data_collection_endpoint_id=observability.data_collection_endpoint_id,
         diagnostics=observability.log_analytics_workspace_id,
-        keda_enabled=settings.workload.autoscaling.mode == "keda",
-        dapr_enabled=settings.workload.dapr.enabled,
-        dapr_release_train=settings.workload.dapr.release_train,
-        dapr_high_availability=settings.workload.dapr.high_availability,
+        keda_enabled=settings.keda_enabled,
+        dapr_enabled=settings.dapr_enabled,
+        dapr_release_train=settings.platform.dapr.release_train,
+        dapr_high_availability=settings.platform.dapr.high_availability,
     ),
 )
 
@@ -134,66 +121,128 @@ cluster_monitoring = ClusterMonitoring(
         settings=settings.monitoring,
         resource_group_name=resource_group.name,
         location=settings.location,
-        workload_namespaces=[settings.workload.namespace],
+        workload_namespaces=[service.namespace for service in settings.services.values()],
         kubernetes_ready=cluster.kubernetes_ready,
     ),
 )
 
-# --- service image (components/image.py: ServiceImage) -------------------------------------------
-# Only when no image is configured (CI configures the digest it pushed): build service/ on this machine
-# and push it to the stack's registry; the Deployment runs the pushed digest.
-service_image = (
-    ServiceImage(
-        "service-image",
-        ServiceImageArgs(
-            # Relative to the project directory Pulumi runs in: the plan is the same on every machine.
-            context=os.path.relpath(Path(__file__).parent / "service"),
-            registry_id=cluster.registry.id,
-            registry_login_server=cluster.registry_login_server,
-            subscription_id=client.subscription_id,
-            deployer_object_id=client.object_id,
-            deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
+# --- services (components/service_platform.py: ServicePlatform, components/grpc_service.py: GrpcService)
+# The cluster-wide part once (mesh access logs, KEDA's operator identity), then one GrpcService per
+# `aks-grpc:services` entry with its own backend certificate and, without a configured image, its own build.
+platform = ServicePlatform(
+    "platform",
+    services_adapter.platform_args(
+        settings,
+        names,
+        resource_group_name=resource_group.name,
+        subscription_id=client.subscription_id,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        monitor_workspace_id=observability.monitor_workspace_id,
+    ),
+    opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=cluster.kubernetes_ready),
+)
+azure_context = services_adapter.ServiceAzureContext(
+    resource_group_name=resource_group.name,
+    location=settings.location,
+    subscription_id=client.subscription_id,
+    tenant_id=client.tenant_id,
+    oidc_issuer_url=cluster.oidc_issuer_url,
+    vault_id=secret_store.vault_id,
+    vault_name=secret_store.vault_name,
+    istio_revision=cluster.istio_revision,
+    app_insights_secret_name=secret_store.secret_names[APP_INSIGHTS_SECRET_NAME],
+    prometheus_query_endpoint=observability.prometheus_query_endpoint,
+    keda_client_id=platform.keda_client_id,
+    key_vault_secrets_provider_client_id=cluster.key_vault_secrets_provider_client_id,
+    key_vault_secrets_provider_object_id=cluster.key_vault_secrets_provider_object_id,
+)
+services: dict[str, GrpcService] = {}
+backend_certificates: dict[str, BackendCertificate] = {}
+service_images: dict[str, ServiceImage] = {}
+for service_name, service_settings in settings.services.items():
+    # The service's TLS port (for API Management) presents this certificate; the APIM gateway trusts its CA.
+    backend_tls = BackendCertificate(
+        f"{service_name}-backend-tls",
+        BackendCertificateArgs(
+            vault_name=secret_store.vault_name,
+            resource_group_name=resource_group.name,
+            dns_names=[f"{service_name}.{service_settings.namespace}.svc.cluster.local"],
+            depends_on_writers=secret_store.secret_writers_ready,
+            secret_name=backend_tls_secret_name(service_name),
         ),
     )
-    if settings.workload.image is None
-    else None
-)
+    context = services_adapter.build_context(service_settings)
+    image = (
+        ServiceImage(
+            f"{service_name}-image",
+            ServiceImageArgs(
+                context=context,
+                registry_id=cluster.registry.id,
+                registry_login_server=cluster.registry_login_server,
+                subscription_id=client.subscription_id,
+                deployer_object_id=client.object_id,
+                deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
+                repository=services_adapter.image_repository(service_name),
+            ),
+        )
+        if context is not None
+        else None
+    )
+    services[service_name] = GrpcService(
+        service_name,
+        services_adapter.service_args(
+            service_name,
+            service_settings,
+            settings,
+            names,
+            azure_context,
+            image=image.ref if image else None,
+            image_version=image.tag if image else "",
+            tls_secret_name=backend_tls.secret_name,
+        ),
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider],
+            depends_on=[
+                *cluster.kubernetes_ready,
+                secret_store,
+                backend_tls,
+                *([platform] if service_settings.autoscaling.mode == "keda" else []),
+                *([cluster] if service_settings.dapr.enabled else []),  # the Dapr extension's CRDs
+            ],
+        ),
+    )
+    backend_certificates[service_name] = backend_tls
+    if image is not None:
+        service_images[service_name] = image
 
-# --- workload (components/workload.py: GrpcWorkload, components/identity.py: WorkloadIdentity) ---
-workload = GrpcWorkload(
-    "workload",
-    GrpcWorkloadArgs(
-        settings=settings.workload,
-        provider=cluster.provider,
-        resource_group_name=resource_group.name,
-        location=settings.location,
-        subscription_id=client.subscription_id,
-        tenant_id=client.tenant_id,
-        oidc_issuer_url=cluster.oidc_issuer_url,
-        vault_id=secret_store.vault_id,
-        vault_name=secret_store.vault_name,
-        istio_revision=cluster.istio_revision,
-        identity_name=names.identity(settings.workload.name),
-        scaler_identity_name=names.identity(f"{settings.workload.name}-scaler"),
-        monitor_workspace_id=observability.monitor_workspace_id,
-        prometheus_query_endpoint=observability.prometheus_query_endpoint,
-        key_vault_secrets_provider_client_id=cluster.key_vault_secrets_provider_client_id,
-        key_vault_secrets_provider_object_id=cluster.key_vault_secrets_provider_object_id,
-        app_insights_secret_name=secret_store.secret_names["appinsights-connection-string"],
-        tls_secret_name=backend_tls.secret_name,
-        apim_gateway_namespace=settings.apim.gateway.namespace,
-        apim_gateway_service_account=settings.apim.gateway.name,
-        kubernetes_ready=cluster.kubernetes_ready,
-        secrets_ready=[secret_store, backend_tls],
-        dapr_ready=[cluster],
-        image=service_image.ref if service_image else None,
-        image_version=service_image.tag if service_image else "",
-    ),
+
+def _image_of(name: str) -> pulumi.Input[str] | None:
+    return service_images[name].ref if name in service_images else settings.services[name].image
+
+
+pulumi.export(
+    "services",
+    {
+        name: {
+            "namespace": service.namespace,
+            "host": service.service_host,
+            "tlsPort": service.tls_port,
+            "identityClientId": service.identity.client_id,
+            "image": _image_of(name),
+            "backendCaCertificatePem": backend_certificates[name].ca_certificate_pem,
+            "apiPath": settings.services[name].apim.path,
+            "apiProduct": settings.services[name].apim.product,
+            "apiExposed": settings.services[name].apim.exposed,
+        }
+        for name, service in services.items()
+    },
 )
+lead = services_adapter.lead_service(settings)
+workload = services[lead]
 pulumi.export("workloadNamespace", workload.namespace)
 pulumi.export("workloadServiceHost", workload.service_host)
 pulumi.export("workloadIdentityClientId", workload.identity.client_id)
-pulumi.export("workloadImage", service_image.ref if service_image else settings.workload.image)
+pulumi.export("workloadImage", _image_of(lead))
 
 # --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
 # Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.
@@ -201,17 +250,18 @@ if settings.apim.enabled:
     api_gateway = GrpcApiGateway(
         "api",
         GrpcApiGatewayArgs(
-            settings=settings.apim,
+            # One API for now, serving the lead service; one API per service comes with the lead's APIM work.
+            settings=services_adapter.apim_settings_for(settings, lead),
             service_name=names.api_management,
             resource_group_name=resource_group.name,
             resource_group_id=resource_group.id,
             location=settings.location,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
-            proto=(Path(__file__).parent / "service/protos/helloworld.proto").read_text(encoding="utf-8"),
+            proto=services_adapter.proto_text(settings.services[lead]),
             backend_host=workload.service_host,
             backend_port=workload.tls_port,
-            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
+            backend_ca_certificate_pem=backend_certificates[lead].ca_certificate_pem,
             provider=cluster.provider,
             oidc_issuer_url=cluster.oidc_issuer_url,
             istio_revision=cluster.istio_revision,

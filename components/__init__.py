@@ -1,6 +1,6 @@
 """aks-grpc components: Pulumi component resources for running gRPC services on Azure.
 
-    from . import AksCluster, AksClusterArgs, GrpcWorkload, GrpcWorkloadArgs
+    from . import AksCluster, AksClusterArgs, GrpcService, GrpcServiceArgs
 
 The classes load on first use, so `import components.settings` (or the policy pack) does not pay for
 the Azure and Kubernetes SDKs, and a program imports only the azure-native submodules it needs.
@@ -22,8 +22,10 @@ _EXPORTS: dict[str, str] = {
     "BackendCertificateArgs": ".backend_tls",
     "WorkloadIdentity": ".identity",
     "WorkloadIdentityArgs": ".identity",
-    "GrpcWorkload": ".workload",
-    "GrpcWorkloadArgs": ".workload",
+    "GrpcService": ".grpc_service",
+    "GrpcServiceArgs": ".grpc_service",
+    "ServicePlatform": ".service_platform",
+    "ServicePlatformArgs": ".service_platform",
     "GrpcApiGateway": ".apim",
     "GrpcApiGatewayArgs": ".apim",
     "RoleAssignmentArgs": ".common",

@@ -1,11 +1,13 @@
-"""Pure builders of the Kubernetes manifest fragments the gRPC workload is made of.
+"""Pure builders of the Kubernetes manifest fragments a gRPC service is made of.
 
-No resources here: every function takes plain values (settings, names, ports) and returns a typed
-`pulumi_kubernetes` Args object or, for custom resources, the `spec` dict exactly as the CRD expects
-it. They are what tests/unit/test_manifests.py proves; components/workload.py only assembles them.
+No resources here: every function takes plain values (names, ports, the small policy dataclasses below)
+and returns a typed `pulumi_kubernetes` Args object or, for custom resources, the `spec` dict exactly as
+the CRD expects it. They are what tests/unit/test_manifests.py proves; components/grpc_service.py only
+assembles them. The policy dataclasses double as `GrpcServiceArgs` fields (no settings models here).
 Facts used here come from the design brief ("gRPC on Kubernetes", Istio, Key Vault).
 """
 
+import enum
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -18,7 +20,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 from pulumi_kubernetes.networking import v1 as networking
 
-from .settings import AutoscalingSettings, ShutdownSettings, TrafficSettings, WorkloadSettings
+from .naming import backend_tls_secret_name
 
 # --- The service contract (service/config.py, service/health_names.py) --------------------------------
 GRPC_PORT = 50051
@@ -31,7 +33,6 @@ HEALTH_LIVENESS = "liveness"
 HEALTH_READINESS = "readiness"
 SECRETS_MOUNT_PATH = "/mnt/secrets"
 APP_INSIGHTS_FILE = "appinsights-connection-string"
-TLS_PEM_FILE = "greeter-tls.pem"
 TMP_PATH = "/tmp"
 
 # --- Platform names (AKS add-ons) ---------------------------------------------------------------------
@@ -43,6 +44,126 @@ DAPR_NAMESPACE = "dapr-system"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 TRUST_DOMAIN = "cluster.local"
 CONTAINER_NAME_MAX = 63
+
+
+def tls_pem_file(service: str) -> str:
+    """File name of a service's backend TLS PEM under /mnt/secrets: its Key Vault secret's name + `.pem`."""
+    return f"{backend_tls_secret_name(service)}.pem"
+
+
+def grpc_port_name(service: str) -> str:
+    """Service port of plaintext gRPC: the `grpc-` prefix makes Istio treat it as gRPC (HTTP/2)
+    (Istio docs: "Protocol Selection"), the suffix names the service."""
+    return f"grpc-{service}"
+
+
+def tls_port_name(service: str) -> str:
+    """Service port of the TLS endpoint: the `tls-` prefix makes Istio pass TLS through unterminated."""
+    return f"tls-{service}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Policies (plain dataclasses: the service's knobs, defaults as components/settings.py sets them)
+# ---------------------------------------------------------------------------------------------------
+
+
+class AutoscalerKind(enum.Enum):
+    """What scales a service's Deployment."""
+
+    CPU = "cpu"
+    """An HPA on the app container's CPU."""
+    KEDA = "keda"
+    """KEDA on the gRPC request rate from managed Prometheus (plus CPU)."""
+
+
+@dataclass
+class AutoscalingPolicy:
+    """How a service scales; the autoscaler owns the replica count."""
+
+    kind: AutoscalerKind = AutoscalerKind.CPU
+    """HPA on CPU, or KEDA on request rate."""
+    min_replicas: int = 2
+    """Fewest pods (2 keeps the service up through a node drain)."""
+    max_replicas: int = 10
+    """Most pods."""
+    target_cpu_utilization: int = 70
+    """Target average CPU of the app container, in % of its request."""
+    target_requests_per_second: int = 1000
+    """KEDA only: gRPC requests per second one pod should serve."""
+    scale_down_stabilization_seconds: int = 300
+    """How long lower recommendations must hold before pods are removed."""
+
+
+@dataclass
+class ContainerResources:
+    """Requests and limits of one container."""
+
+    cpu_request: str = "250m"
+    """CPU the scheduler reserves."""
+    memory_request: str = "256Mi"
+    """Memory the scheduler reserves."""
+    cpu_limit: str = "1"
+    """CPU ceiling."""
+    memory_limit: str = "512Mi"
+    """Memory ceiling."""
+
+
+@dataclass
+class ShutdownPolicy:
+    """Graceful shutdown of a pod (see `ShutdownTiming`)."""
+
+    pre_stop_seconds: int = 5
+    """preStop sleep before SIGTERM."""
+    drain_delay_seconds: int = 5
+    """NOT_SERVING on readiness while still serving, after SIGTERM."""
+    shutdown_grace_seconds: int = 20
+    """How long in-flight RPCs may finish."""
+    margin_seconds: int = 5
+    """Slack before the kubelet's SIGKILL."""
+
+
+@dataclass
+class TrafficPolicy:
+    """Istio timeouts, retries and outlier detection of a service."""
+
+    request_timeout_seconds: int = 30
+    """Timeout of a whole call."""
+    retry_attempts: int = 2
+    """Retries of a failed call (only for `retry_on` conditions)."""
+    per_try_timeout_seconds: int = 10
+    """Timeout of each attempt."""
+    retry_on: str = "unavailable,connect-failure,refused-stream"
+    """Envoy/gRPC retry conditions."""
+    outlier_consecutive_errors: int = 5
+    """Consecutive gateway errors before a pod is ejected."""
+    outlier_ejection_seconds: int = 30
+    """Base ejection time."""
+    max_ejection_percent: int = 50
+    """Most pods ejected at once."""
+
+
+@dataclass
+class ServerTuning:
+    """The gRPC server's connection, keepalive and logging knobs (service/config.py environment)."""
+
+    max_connection_age_seconds: int = 120
+    """MAX_CONNECTION_AGE_SECONDS."""
+    max_connection_age_grace_seconds: int = 30
+    """MAX_CONNECTION_AGE_GRACE_SECONDS."""
+    max_connection_idle_seconds: int = 120
+    """MAX_CONNECTION_IDLE_SECONDS (0 = never)."""
+    keepalive_time_seconds: int = 60
+    """KEEPALIVE_TIME_SECONDS."""
+    keepalive_timeout_seconds: int = 20
+    """KEEPALIVE_TIMEOUT_SECONDS."""
+    keepalive_min_client_interval_seconds: int = 10
+    """KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS."""
+    keepalive_max_ping_strikes: int = 2
+    """KEEPALIVE_MAX_PING_STRIKES (0 = unlimited)."""
+    log_level: str = "INFO"
+    """LOG_LEVEL."""
+    max_name_length: int = 256
+    """MAX_NAME_LENGTH (longest accepted request name)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -127,15 +248,15 @@ class ShutdownTiming:
         return self.pre_stop_seconds + self.drain_delay_seconds + self.shutdown_grace_seconds
 
 
-def shutdown_timing(settings: ShutdownSettings) -> ShutdownTiming:
-    app = settings.pre_stop_seconds + settings.drain_delay_seconds + settings.shutdown_grace_seconds
+def shutdown_timing(policy: ShutdownPolicy) -> ShutdownTiming:
+    app = policy.pre_stop_seconds + policy.drain_delay_seconds + policy.shutdown_grace_seconds
     return ShutdownTiming(
-        pre_stop_seconds=settings.pre_stop_seconds,
-        drain_delay_seconds=settings.drain_delay_seconds,
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+        pre_stop_seconds=policy.pre_stop_seconds,
+        drain_delay_seconds=policy.drain_delay_seconds,
+        shutdown_grace_seconds=policy.shutdown_grace_seconds,
         # Classic sidecars get SIGTERM together with the app: the proxy must outlive it.
         proxy_drain_seconds=app + 1,
-        termination_grace_period_seconds=app + settings.margin_seconds,
+        termination_grace_period_seconds=app + policy.margin_seconds,
     )
 
 
@@ -144,9 +265,9 @@ def shutdown_timing(settings: ShutdownSettings) -> ShutdownTiming:
 # ---------------------------------------------------------------------------------------------------
 
 
-def container_env(settings: WorkloadSettings, timing: ShutdownTiming) -> dict[str, str]:
+def container_env(name: str, tuning: ServerTuning, timing: ShutdownTiming) -> dict[str, str]:
     """The service's environment (service/config.py); secrets arrive as files, never as values."""
-    tls_pem = f"{SECRETS_MOUNT_PATH}/{TLS_PEM_FILE}"
+    tls_pem = f"{SECRETS_MOUNT_PATH}/{tls_pem_file(name)}"
     return {
         "GRPC_PORT": str(GRPC_PORT),
         "GRPC_TLS_PORT": str(TLS_PORT),
@@ -155,27 +276,26 @@ def container_env(settings: WorkloadSettings, timing: ShutdownTiming) -> dict[st
         "TLS_KEY_FILE": tls_pem,
         "SHUTDOWN_GRACE_SECONDS": str(timing.shutdown_grace_seconds),
         "DRAIN_DELAY_SECONDS": str(timing.drain_delay_seconds),
-        "MAX_CONNECTION_AGE_SECONDS": str(settings.max_connection_age_seconds),
-        "MAX_CONNECTION_AGE_GRACE_SECONDS": str(settings.max_connection_age_grace_seconds),
-        "MAX_CONNECTION_IDLE_SECONDS": str(settings.max_connection_idle_seconds),
-        "KEEPALIVE_TIME_SECONDS": str(settings.keepalive_time_seconds),
-        "KEEPALIVE_TIMEOUT_SECONDS": str(settings.keepalive_timeout_seconds),
-        "KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS": str(settings.keepalive_min_client_interval_seconds),
-        "KEEPALIVE_MAX_PING_STRIKES": str(settings.keepalive_max_ping_strikes),
-        "LOG_LEVEL": settings.log_level,
-        "MAX_NAME_LENGTH": str(settings.max_name_length),
+        "MAX_CONNECTION_AGE_SECONDS": str(tuning.max_connection_age_seconds),
+        "MAX_CONNECTION_AGE_GRACE_SECONDS": str(tuning.max_connection_age_grace_seconds),
+        "MAX_CONNECTION_IDLE_SECONDS": str(tuning.max_connection_idle_seconds),
+        "KEEPALIVE_TIME_SECONDS": str(tuning.keepalive_time_seconds),
+        "KEEPALIVE_TIMEOUT_SECONDS": str(tuning.keepalive_timeout_seconds),
+        "KEEPALIVE_MIN_CLIENT_INTERVAL_SECONDS": str(tuning.keepalive_min_client_interval_seconds),
+        "KEEPALIVE_MAX_PING_STRIKES": str(tuning.keepalive_max_ping_strikes),
+        "LOG_LEVEL": tuning.log_level,
+        "MAX_NAME_LENGTH": str(tuning.max_name_length),
         "APPLICATIONINSIGHTS_CONNECTION_STRING_FILE": f"{SECRETS_MOUNT_PATH}/{APP_INSIGHTS_FILE}",
         # The exporter's offline retry store must be writable: the root filesystem is read-only.
         "APPLICATIONINSIGHTS_STORAGE_DIRECTORY": f"{TMP_PATH}/appinsights",
-        "OTEL_SERVICE_NAME": settings.name,
+        "OTEL_SERVICE_NAME": name,
     }
 
 
 def pod_annotations(
-    settings: WorkloadSettings, timing: ShutdownTiming, dapr_config: str | None
+    name: str, proxy: ContainerResources, timing: ShutdownTiming, dapr_config: str | None
 ) -> dict[str, str]:
     """Istio proxy settings (and Dapr's when enabled) of the pod template."""
-    proxy = settings.proxy_resources
     annotations = {
         # Hold the app until Envoy is ready (no failed first calls); drain Envoy past the app's exit.
         "proxy.istio.io/config": json.dumps(
@@ -192,10 +312,10 @@ def pod_annotations(
         # Managed Prometheus (not in the mesh) scrapes /metrics in plaintext: keep Envoy's STRICT
         # mTLS off that one port. The NetworkPolicy limits it to kube-system.
         "traffic.sidecar.istio.io/excludeInboundPorts": str(METRICS_PORT),
-        "kubectl.kubernetes.io/default-container": settings.name,
+        "kubectl.kubernetes.io/default-container": name,
     }
     if dapr_config is not None:
-        annotations.update(dapr_annotations(settings.name, dapr_config))
+        annotations.update(dapr_annotations(name, dapr_config))
     return annotations
 
 
@@ -304,13 +424,13 @@ class KeyVaultObject:
         return self.alias or self.name
 
 
-def workload_key_vault_objects(
-    app_insights_secret_name: str, tls_secret_name: str, extra: Sequence[str] = ()
+def service_key_vault_objects(
+    service: str, app_insights_secret_name: str, tls_secret_name: str, extra: Sequence[str] = ()
 ) -> list[KeyVaultObject]:
-    """The App Insights connection string and the backend TLS PEM, always, then the configured extras."""
+    """The App Insights connection string and the service's backend TLS PEM, always, then the extras."""
     objects = [
         KeyVaultObject(app_insights_secret_name, alias=APP_INSIGHTS_FILE),
-        KeyVaultObject(tls_secret_name, alias=TLS_PEM_FILE),
+        KeyVaultObject(tls_secret_name, alias=tls_pem_file(service)),
     ]
     taken = {o.name for o in objects} | {o.file_name for o in objects}
     for name in extra:
@@ -387,7 +507,7 @@ def ingress_tls_secret_provider_class_spec(
 # ---------------------------------------------------------------------------------------------------
 
 
-def scaling_behavior(autoscaling_settings: AutoscalingSettings) -> dict[str, Any]:
+def scaling_behavior(policy: AutoscalingPolicy) -> dict[str, Any]:
     """HPA `behavior` (camelCase, also KEDA's `advanced.horizontalPodAutoscalerConfig.behavior`):
     scale up fast, scale down slowly after a stabilization window."""
     return {
@@ -400,7 +520,7 @@ def scaling_behavior(autoscaling_settings: AutoscalingSettings) -> dict[str, Any
             ],
         },
         "scaleDown": {
-            "stabilizationWindowSeconds": autoscaling_settings.scale_down_stabilization_seconds,
+            "stabilizationWindowSeconds": policy.scale_down_stabilization_seconds,
             "selectPolicy": "Min",
             "policies": [{"type": "Percent", "value": 20, "periodSeconds": 60}],
         },
@@ -421,16 +541,16 @@ def _rules(rules: Mapping[str, Any]) -> autoscaling.HPAScalingRulesArgs:
 
 
 def hpa_spec(
-    deployment: str, container: str, autoscaling_settings: AutoscalingSettings
+    deployment: str, container: str, policy: AutoscalingPolicy
 ) -> autoscaling.HorizontalPodAutoscalerSpecArgs:
     """HPA on the app container's CPU (`ContainerResource`: pod CPU would include istio-proxy)."""
-    behavior = scaling_behavior(autoscaling_settings)
+    behavior = scaling_behavior(policy)
     return autoscaling.HorizontalPodAutoscalerSpecArgs(
         scale_target_ref=autoscaling.CrossVersionObjectReferenceArgs(
             api_version="apps/v1", kind="Deployment", name=deployment
         ),
-        min_replicas=autoscaling_settings.min_replicas,
-        max_replicas=autoscaling_settings.max_replicas,
+        min_replicas=policy.min_replicas,
+        max_replicas=policy.max_replicas,
         metrics=[
             autoscaling.MetricSpecArgs(
                 type="ContainerResource",
@@ -438,7 +558,7 @@ def hpa_spec(
                     name="cpu",
                     container=container,
                     target=autoscaling.MetricTargetArgs(
-                        type="Utilization", average_utilization=autoscaling_settings.target_cpu_utilization
+                        type="Utilization", average_utilization=policy.target_cpu_utilization
                     ),
                 ),
             )
@@ -449,11 +569,14 @@ def hpa_spec(
     )
 
 
-def request_rate_query(namespace: str, grpc_service: str = "helloworld.Greeter") -> str:
-    """PromQL: RPCs started per second across the workload's pods (service/metrics.py counter)."""
-    return (
-        f'sum(rate(grpc_server_started_total{{namespace="{namespace}",grpc_service="{grpc_service}"}}[2m]))'
-    )
+def request_rate_query(namespace: str, grpc_services: Sequence[str]) -> str:
+    """PromQL: RPCs of the service's own gRPC services (`package.Service`, from its proto) started per
+    second across its pods (service/metrics.py counter)."""
+    if not grpc_services:
+        raise ValueError("grpc_services: name at least one gRPC service (package.Service)")
+    names = sorted(set(grpc_services))
+    selector = f'grpc_service="{names[0]}"' if len(names) == 1 else f'grpc_service=~"{"|".join(names)}"'
+    return f'sum(rate(grpc_server_started_total{{namespace="{namespace}",{selector}}}[2m]))'
 
 
 def scaled_object_spec(
@@ -461,25 +584,26 @@ def scaled_object_spec(
     deployment: str,
     container: str,
     namespace: str,
-    autoscaling_settings: AutoscalingSettings,
+    policy: AutoscalingPolicy,
     prometheus_query_endpoint: Any,
     trigger_authentication: str,
+    grpc_services: Sequence[str],
 ) -> dict[str, Any]:
     """KEDA ScaledObject: gRPC request rate from managed Prometheus, plus the app container's CPU."""
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
-        "minReplicaCount": autoscaling_settings.min_replicas,
-        "maxReplicaCount": autoscaling_settings.max_replicas,
+        "minReplicaCount": policy.min_replicas,
+        "maxReplicaCount": policy.max_replicas,
         "pollingInterval": 15,
-        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": scaling_behavior(autoscaling_settings)}},
+        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": scaling_behavior(policy)}},
         "triggers": [
             {
                 "type": "prometheus",
                 "name": "grpc-request-rate",
                 "metadata": {
                     "serverAddress": prometheus_query_endpoint,
-                    "query": request_rate_query(namespace),
-                    "threshold": str(autoscaling_settings.target_requests_per_second),
+                    "query": request_rate_query(namespace, grpc_services),
+                    "threshold": str(policy.target_requests_per_second),
                 },
                 "authenticationRef": {"name": trigger_authentication, "kind": "TriggerAuthentication"},
             },
@@ -488,7 +612,7 @@ def scaled_object_spec(
                 "name": "cpu",
                 "metricType": "Utilization",
                 "metadata": {
-                    "value": str(autoscaling_settings.target_cpu_utilization),
+                    "value": str(policy.target_cpu_utilization),
                     "containerName": container,
                 },
             },
@@ -520,7 +644,7 @@ def peer_authentication_spec() -> dict[str, Any]:
     return {"mtls": {"mode": "STRICT"}}
 
 
-def destination_rule_spec(host: str, traffic: TrafficSettings) -> dict[str, Any]:
+def destination_rule_spec(host: str, traffic: TrafficPolicy) -> dict[str, Any]:
     """Per-request balancing (`LEAST_REQUEST`), HTTP/2 pools with keepalive under Azure LB's 4 minutes,
     outlier detection that ejects pods answering UNAVAILABLE."""
     return {
@@ -546,7 +670,7 @@ def destination_rule_spec(host: str, traffic: TrafficSettings) -> dict[str, Any]
 
 
 def virtual_service_spec(
-    host: str, traffic: TrafficSettings, *, ingress_host: str | None = None, gateway: str | None = None
+    host: str, traffic: TrafficPolicy, *, ingress_host: str | None = None, gateway: str | None = None
 ) -> dict[str, Any]:
     """Timeout and retries for in-mesh callers (and the ingress gateway when a host is configured)."""
     hosts = [host] + ([ingress_host] if ingress_host else [])
@@ -715,3 +839,14 @@ def dapr_configuration_spec() -> dict[str, Any]:
     """Dapr app configuration (`dapr.io/config`): Istio already traces, so Dapr's sampling is 0.
     Dapr's mTLS is a control-plane switch (`global.mtls.enabled` of the extension), not per app."""
     return {"tracing": {"samplingRate": "0"}}
+
+
+def grpc_service_names(proto: str) -> list[str]:
+    """The fully qualified gRPC services (`package.Service`) a .proto file declares, in order: what the
+    server reports as `grpc_service` in its metrics and what clients put in `:path`."""
+    text = re.sub(r"//[^\n]*|/\*.*?\*/", "", proto, flags=re.DOTALL)
+    package = re.search(r"^\s*package\s+([A-Za-z_][\w.]*)\s*;", text, flags=re.MULTILINE)
+    prefix = f"{package.group(1)}." if package else ""
+    return [
+        f"{prefix}{name}" for name in re.findall(r"^\s*service\s+([A-Za-z_]\w*)\s*\{", text, re.MULTILINE)
+    ]

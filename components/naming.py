@@ -124,17 +124,27 @@ class DerivedName:
         return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], self.template)
 
 
+SERVICE_KEY = "services.*"
+"""In a `DerivedName` template, `{services.*}` is a service's name (its map key under `aks-grpc:services`)
+and `{services.*.namespace}` a key of that service: the rule is checked once per service."""
+
 DERIVED_NAMES: tuple[DerivedName, ...] = (
-    DerivedName("{workload.name}", "workload Service name", SERVICE_NAME, "an RFC 1035 label (a-z first)"),
+    DerivedName("{services.*}", "gRPC Service name", SERVICE_NAME, "an RFC 1035 label (a-z first)"),
     DerivedName(
-        "{workload.name}-ingress-tls-sync",
+        "grpc-{services.*}",
+        "name of the Service's gRPC port (Istio selects the protocol by its `grpc-` prefix)",
+        SERVICE_NAME,
+        "a Service port name (an RFC 1035 label, at most 63 characters)",
+    ),
+    DerivedName(
+        "{services.*}-ingress-tls-sync",
         "label value app.kubernetes.io/name (and Deployment name) of the ingress certificate syncer",
         LABEL_VALUE,
         "a label value (at most 63 characters)",
-        when="workload.ingress.host",
+        when="services.*.ingress.host",
     ),
     DerivedName(
-        "{workload.name}.{workload.namespace}.svc.cluster.local",
+        "{services.*}.{services.*.namespace}.svc.cluster.local",
         "common name of the backend TLS certificate (components/backend_tls.py)",
         CERTIFICATE_COMMON_NAME,
         "an X.509 common name (at most 64 characters)",
@@ -159,6 +169,17 @@ it reaches (labels, Service names, certificate fields). `components.settings` ch
 before any resource is registered; a test renders each one and finds it in the plan
 (tests/unit/test_naming.py), so the table cannot drift from the components. Names that cannot break a
 rule (Azure names built from the 10-character `workloadName`, fitted with `_fit`) are not listed."""
+
+
+APP_INSIGHTS_SECRET_NAME = "appinsights-connection-string"
+"""Key Vault secret holding the Application Insights connection string (written by `SecretStore`, mounted
+by every service)."""
+
+
+def backend_tls_secret_name(service: str) -> str:
+    """Key Vault secret holding a service's backend TLS key + chain PEM (`BackendCertificate.secret_name`,
+    mounted by the service as `<secret>.pem`): `greeter` -> `greeter-tls`."""
+    return f"{service}-tls"
 
 
 def region_code(location: str) -> str:

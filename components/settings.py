@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -34,7 +35,7 @@ from pydantic.json_schema import JsonDict
 from .istio_revisions import check_revisions, newest_revision
 from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
 from .kubernetes_versions import today as current_date
-from .naming import DERIVED_NAMES
+from .naming import APP_INSIGHTS_SECRET_NAME, DERIVED_NAMES, SERVICE_KEY, DerivedName, backend_tls_secret_name
 from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
@@ -623,10 +624,24 @@ SecretName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,127}$")]
 """A Key Vault secret name: 1-127 letters, digits and hyphens (also the file name under /mnt/secrets)."""
 ArmId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
-RESERVED_SECRET_NAMES = ("appinsights-connection-string", "greeter-tls", "apim-grpc-subscription-key")
-"""Secrets the stack writes itself (SecretStore's App Insights connection string, BackendCertificate's TLS
-PEM, GrpcApiGateway's subscription key); config cannot declare them. A test compares this list with
-the secrets a plan writes (tests/program/test_settings_properties.py)."""
+PLATFORM_SECRET_NAMES = (APP_INSIGHTS_SECRET_NAME, "apim-grpc-subscription-key")
+"""Secrets the stack writes itself whatever its services (SecretStore's App Insights connection string,
+GrpcApiGateway's subscription key)."""
+
+
+def reserved_secret_names(services: Iterable[str]) -> tuple[str, ...]:
+    """Secrets the stack writes itself: the platform's and each service's backend TLS PEM
+    (`BackendCertificate`); config cannot declare them."""
+    return (
+        PLATFORM_SECRET_NAMES[0],
+        *(backend_tls_secret_name(s) for s in services),
+        *PLATFORM_SECRET_NAMES[1:],
+    )
+
+
+RESERVED_SECRET_NAMES = reserved_secret_names(["greeter"])
+"""The reserved secrets of a stack that declares no services (the greeter alone). A test compares this
+list with the secrets a plan writes (tests/program/test_settings_properties.py)."""
 
 
 class PrivateEndpointSettings(_Model):
@@ -677,11 +692,11 @@ class KeyVaultSettings(_Model):
         seen: set[str] = set()
         for index, name in enumerate(self.secrets):
             # Key Vault secret names are case-insensitive.
-            if name.lower() in RESERVED_SECRET_NAMES:
+            if name.lower() in PLATFORM_SECRET_NAMES:
                 problems.append(
                     (
                         f"secrets[{index}]",
-                        f"{name} is written by the platform itself (reserved: {', '.join(RESERVED_SECRET_NAMES)})",
+                        f"{name} is written by the platform itself (reserved: {', '.join(PLATFORM_SECRET_NAMES)})",
                     )
                 )
             elif name.lower() in seen:
@@ -693,16 +708,27 @@ class KeyVaultSettings(_Model):
 
 def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    ingress = stack.workload.ingress
+    tls_secrets = {backend_tls_secret_name(name): name for name in stack.services}
     for index, name in enumerate(stack.key_vault.secrets):
-        # Key Vault keeps a certificate's key and chain in a secret of the certificate's name.
-        if ingress.host and name.lower() == ingress.certificate_name.lower():
+        if name.lower() in tls_secrets:
             problems.append(
                 (
                     f"keyVault.secrets[{index}]",
-                    f"{name} is the secret behind the ingress certificate workload.ingress.certificateName",
+                    f"{name} is written by the platform itself (the backend TLS PEM of "
+                    f"{service_key(tls_secrets[name.lower()])})",
                 )
             )
+        for service_name, service in stack.services.items():
+            ingress = service.ingress
+            # Key Vault keeps a certificate's key and chain in a secret of the certificate's name.
+            if ingress.host and name.lower() == ingress.certificate_name.lower():
+                problems.append(
+                    (
+                        f"keyVault.secrets[{index}]",
+                        f"{name} is the secret behind the ingress certificate "
+                        f"{service_key(service_name, 'ingress.certificateName')}",
+                    )
+                )
     return problems
 
 
@@ -742,7 +768,7 @@ DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z
 
 
 class ApimRateLimitSettings(_Model):
-    """Per-subscription rate limit of the gRPC API (`aks-grpc:apim.rateLimit`)."""
+    """Per-subscription rate limit of a service's gRPC API (`aks-grpc:services.<name>.apim.rateLimit`)."""
 
     calls: Annotated[int, Field(ge=1, le=1_000_000)] = 600
     """Calls one subscription may make per `renewalPeriodSeconds`, across all gateway replicas. Rate-limit
@@ -808,7 +834,7 @@ class ApimSettings(_Model):
     """API Management fronting the gRPC API through a self-hosted gateway (`aks-grpc:apim`)."""
 
     enabled: bool = True
-    """Create API Management and the in-cluster gateway (the workload and its TLS port exist either way)."""
+    """Create API Management and the in-cluster gateway (the services and their TLS ports exist either way)."""
     sku: str = "Developer"
     """Tier: `Developer` (one gateway node, no SLA) or `Premium`; other tiers have no self-hosted gateway."""
     capacity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -824,8 +850,6 @@ class ApimSettings(_Model):
     """Id of an APIM certificate (uploaded out of band) the gateway serves for `apiHost`."""
     gateway: ApimGatewaySettings = nested()
     """The self-hosted gateway in AKS."""
-    rate_limit: ApimRateLimitSettings = nested()
-    """Per-subscription rate limit of the gRPC API."""
     jwt: ApimJwtSettings | None = None
     """Validate a bearer JWT on every call (off when absent)."""
     app_insights_sampling_percentage: Annotated[float, Field(ge=0, le=100)] = 100.0
@@ -867,23 +891,25 @@ def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
         return problems
     if stack.is_production and stack.apim.sku != "Premium":
         problems.append(("apim.sku", f"prod must use Premium (got {stack.apim.sku})"))
-    if stack.apim.gateway.namespace == stack.workload.namespace:
-        problems.append(
-            (
-                "apim.gateway.namespace",
-                f"{stack.apim.gateway.namespace} is also workload.namespace: each owns (creates, labels, "
-                "deletes) its namespace, so they must differ",
+    for service_name, service in stack.services.items():
+        if stack.apim.gateway.namespace == service.namespace:
+            problems.append(
+                (
+                    "apim.gateway.namespace",
+                    f"{stack.apim.gateway.namespace} is also {service_key(service_name, 'namespace')}: each owns "
+                    "(creates, labels, deletes) its namespace, so they must differ",
+                )
             )
-        )
-    host = stack.apim.api_host
-    if host and stack.workload.ingress.host and host.lower() == stack.workload.ingress.host.lower():
-        problems.append(
-            (
-                "apim.apiHost",
-                f"{host} is also workload.ingress.host: one host cannot be served by two Istio Gateways "
-                "(TLS passthrough to APIM and TLS termination for the workload); use two host names",
+        host = stack.apim.api_host
+        if host and service.ingress.host and host.lower() == service.ingress.host.lower():
+            problems.append(
+                (
+                    "apim.apiHost",
+                    f"{host} is also {service_key(service_name, 'ingress.host')}: one host cannot be served by "
+                    "two Istio Gateways (TLS passthrough to APIM and TLS termination for the service); use two "
+                    "host names",
+                )
             )
-        )
     if stack.apim.api_host and not stack.cluster.istio.external_ingress_gateway:
         problems.append(
             (
@@ -896,12 +922,12 @@ def _apim_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Workload (`aks-grpc:workload`)
+# gRPC services (`aks-grpc:services`) and the cluster-wide platform knobs (`aks-grpc:platform`)
 # ---------------------------------------------------------------------------------------------------
 
 
 class AutoscalingSettings(_Model):
-    """How the workload scales (`aks-grpc:workload.autoscaling`). The autoscaler owns the replica count:
+    """How a service scales (`aks-grpc:services.<name>.autoscaling`). The autoscaler owns the replica count:
     the Deployment never sets `spec.replicas`."""
 
     mode: Literal["cpu", "keda"] = "cpu"
@@ -931,7 +957,7 @@ class AutoscalingSettings(_Model):
 
 
 class ContainerResourceSettings(_Model):
-    """Requests and limits of one container (`aks-grpc:workload.resources` / `.proxyResources`)."""
+    """Requests and limits of one container (`aks-grpc:services.<name>.resources` / `.proxyResources`)."""
 
     cpu_request: CpuQuantity = "250m"
     """CPU the scheduler reserves; the HPA's utilization is measured against it."""
@@ -963,7 +989,7 @@ def _request_limit_problems(
 
 
 class ProxyResourceSettings(ContainerResourceSettings):
-    """Requests and limits of the injected istio-proxy sidecar (`aks-grpc:workload.proxyResources`)."""
+    """Requests and limits of the injected istio-proxy sidecar (`aks-grpc:services.<name>.proxyResources`)."""
 
     cpu_request: CpuQuantity = "100m"
     """CPU the scheduler reserves for Envoy."""
@@ -984,7 +1010,7 @@ def _memory_mebibytes(quantity: str) -> int:
 
 
 class ShutdownSettings(_Model):
-    """Graceful shutdown of a pod (`aks-grpc:workload.shutdown`). terminationGracePeriodSeconds, the
+    """Graceful shutdown of a pod (`aks-grpc:services.<name>.shutdown`). terminationGracePeriodSeconds, the
     preStop sleep, the service's DRAIN_DELAY_SECONDS/SHUTDOWN_GRACE_SECONDS and the Istio proxy's drain
     duration are all derived from these (components/manifests.py `shutdown_timing`)."""
 
@@ -1001,7 +1027,7 @@ class ShutdownSettings(_Model):
 
 
 class TrafficSettings(_Model):
-    """Istio traffic policy for the service (`aks-grpc:workload.traffic`)."""
+    """Istio traffic policy for the service (`aks-grpc:services.<name>.traffic`)."""
 
     request_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
     """VirtualService timeout of a whole call (streams included)."""
@@ -1019,8 +1045,6 @@ class TrafficSettings(_Model):
     """Base ejection time of an unhealthy pod."""
     max_ejection_percent: Annotated[int, Field(ge=0, le=100)] = 50
     """Most pods ejected at once (keeps capacity when many fail)."""
-    access_logging: bool = True
-    """Mesh-wide Envoy access logs (`Telemetry` in aks-istio-system)."""
 
     @model_validator(mode="after")
     def _traffic_rules(self) -> "TrafficSettings":
@@ -1036,8 +1060,8 @@ class TrafficSettings(_Model):
         return self
 
 
-class WorkloadIngressSettings(_Model):
-    """Optional direct ingress for the service through the Istio add-on's gateway (`aks-grpc:workload.ingress`)."""
+class ServiceIngressSettings(_Model):
+    """Optional direct ingress for the service through the Istio add-on's gateway (`aks-grpc:services.<name>.ingress`)."""
 
     host: DnsName | None = None
     """Public (or internal) host name; when set, an Istio Gateway terminates TLS for it on 443."""
@@ -1049,28 +1073,78 @@ class WorkloadIngressSettings(_Model):
     """Image of the one-pod Deployment that mounts the CSI volume so the driver syncs the TLS Secret."""
 
 
-class DaprSettings(_Model):
-    """Optional Dapr sidecar through the AKS `microsoft.dapr` extension (`aks-grpc:workload.dapr`)."""
+class ServiceDaprSettings(_Model):
+    """Optional Dapr sidecar of one service (`aks-grpc:services.<name>.dapr`); the AKS `microsoft.dapr`
+    extension is installed once, when any service enables it (`aks-grpc:platform.dapr`)."""
 
     enabled: bool = False
-    """Install the extension and annotate the pods; Dapr's own mTLS and tracing stay off (Istio does them)."""
+    """Annotate the pods for a Dapr sidecar; Dapr's own mTLS and tracing stay off (Istio does them)."""
+
+
+API_PATH_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(/[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"
+
+
+class ServiceApimSettings(_Model):
+    """How API Management exposes one service (`aks-grpc:services.<name>.apim`): one gRPC API per
+    exposed service, imported from its `proto`, on the one self-hosted gateway."""
+
+    exposed: bool = True
+    """Publish the service as a gRPC API of API Management (with `apim.enabled`)."""
+    path: Annotated[str, Field(pattern=API_PATH_PATTERN, max_length=400)] = ""
+    """API path (URL suffix). Empty: clients call `/<package>.<Service>/<Method>` as generated stubs do;
+    one API per API Management instance can have the empty path, so further services need their own."""
+    product: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")] = "grpc"
+    """API Management product the API belongs to (subscriptions to it grant access)."""
+    rate_limit: ApimRateLimitSettings = nested()
+    """Per-subscription rate limit of the service's gRPC API."""
+
+
+class PlatformDaprSettings(_Model):
+    """The AKS `microsoft.dapr` extension, installed once when a service enables Dapr (`aks-grpc:platform.dapr`)."""
+
     release_train: Literal["stable", "dev"] = "stable"
     """Extension release train."""
     high_availability: bool = False
     """Run Dapr's control plane with 3 replicas (`global.ha.enabled`)."""
 
 
-class WorkloadSettings(_Model):
-    """The gRPC workload deployed onto the cluster (`aks-grpc:workload`)."""
+class PlatformSettings(_Model):
+    """Cluster-wide knobs of the service platform, shared by every service (`aks-grpc:platform`)."""
 
-    name: KubernetesName = "greeter"
-    """Application name: ServiceAccount, Deployment, Service, labels and the Azure identity derive from it."""
-    namespace: KubernetesName = "grpc-greeter"
-    """Kubernetes namespace (meshed with the active Istio revision)."""
+    access_logging: bool = True
+    """Mesh-wide Envoy access logs (one `Telemetry` in aks-istio-system)."""
+    dapr: PlatformDaprSettings = nested()
+    """The Dapr extension (only installed when a service sets `dapr.enabled`)."""
+
+
+DEFAULT_SERVICE = "greeter"
+"""The service a stack runs when it declares none (`aks-grpc:services` absent): the reference greeter."""
+DEFAULT_PROTO = "service/protos/helloworld.proto"
+DEFAULT_BUILD_CONTEXT = "service"
+
+
+def default_namespace(service: str) -> str:
+    """A service's namespace unless configured: `grpc-<name>` (`greeter` -> `grpc-greeter`)."""
+    return f"grpc-{service}"
+
+
+class GrpcServiceSettings(_Model):
+    """One gRPC service on the cluster (`aks-grpc:services.<name>`); its name is the map key."""
+
+    namespace: KubernetesName = ""
+    """Kubernetes namespace (meshed with the active Istio revision), owned by this service alone.
+    Default: `grpc-<name>`."""
     image: str | None = None
     """Container image: `repo@sha256:<64 hex>` or `repo:<tag other than latest>`, used as is (CI sets
-    the digest it pushed). Unset: the program builds `service/` and pushes it to the stack's registry
+    the digest it pushed). Unset: the program builds `buildContext` and pushes it to the stack's registry
     (components/image.py)."""
+    build_context: str = DEFAULT_BUILD_CONTEXT
+    """Folder (relative to the repository) the program builds when `image` is unset."""
+    proto: Annotated[str, Field(pattern=r"^[^/\s][^\s]*\.proto$")] = DEFAULT_PROTO
+    """The service's .proto file, relative to the repository: its `package.Service` names scope the KEDA
+    query, and API Management imports it as the service's gRPC API."""
+    apim: ServiceApimSettings = nested()
+    """API Management exposure (API path, product, rate limit)."""
     autoscaling: AutoscalingSettings = nested()
     """HPA or KEDA."""
     resources: ContainerResourceSettings = nested()
@@ -1114,11 +1188,11 @@ class WorkloadSettings(_Model):
     zone_spread: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
     """Topology spread over zones: soft (`ScheduleAnyway`) or hard."""
     traffic: TrafficSettings = nested()
-    """Istio timeouts, retries, outlier detection, access logs."""
-    ingress: WorkloadIngressSettings = nested()
+    """Istio timeouts, retries, outlier detection."""
+    ingress: ServiceIngressSettings = nested()
     """Optional direct ingress (off unless `host` is set)."""
-    dapr: DaprSettings = nested()
-    """Optional Dapr."""
+    dapr: ServiceDaprSettings = nested()
+    """Optional Dapr sidecar."""
 
     @property
     def image_reference(self) -> str:
@@ -1130,11 +1204,12 @@ class WorkloadSettings(_Model):
         return self.image.rpartition(":")[2]
 
     @model_validator(mode="after")
-    def _workload_model_rules(self) -> "WorkloadSettings":
+    def _service_model_rules(self) -> "GrpcServiceSettings":
         problems: list[tuple[str, str]] = []
         if self.image is not None:
             problems.extend(("image", p) for p in image_problems(self.image))
-        problems.extend(_namespace_problems("namespace", self.namespace))
+        if self.namespace:
+            problems.extend(_namespace_problems("namespace", self.namespace))
         duplicate = sorted({s for s in self.secrets if self.secrets.count(s) > 1})
         if duplicate:
             problems.append(("secrets", f"lists {', '.join(duplicate)} more than once"))
@@ -1161,28 +1236,117 @@ def image_problems(image: str) -> list[str]:
     return []
 
 
-def _workload_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    """Workload rules that need the rest of the stack; keys are full paths."""
+def _services_with_defaults(value: Any) -> Any:
+    """`aks-grpc:services` absent: the greeter alone; each service's namespace defaults to `grpc-<name>`."""
+    if value is None:
+        value = {DEFAULT_SERVICE: {}}
+    if not isinstance(value, Mapping):
+        return value
+    filled: dict[Any, Any] = {}
+    for name, service in value.items():
+        if isinstance(service, Mapping) and not service.get("namespace") and isinstance(name, str):
+            service = {**service, "namespace": default_namespace(name)}
+        elif service is None and isinstance(name, str):
+            service = {"namespace": default_namespace(name)}
+        filled[name] = service
+    return filled
+
+
+ServiceName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+"""A service's name (its map key): an RFC 1035 label, since the Kubernetes Service is named after it."""
+
+
+def service_key(service: str, relative: str = "") -> str:
+    """`services.<name>[.relative]`: a service's config key relative to the namespace."""
+    return f"services.{service}.{relative}" if relative else f"services.{service}"
+
+
+PLATFORM_IDENTITY_PURPOSES = ("keda-operator",)
+"""Azure identity purposes of the platform itself (components/service_platform.py `KEDA_IDENTITY_PURPOSE`);
+a service's identity is named from its own name, so no service may be called like one of these."""
+
+
+def _service_name_problems(names: list[str]) -> list[tuple[str, str]]:
+    """Names derived from two service names must not collide: the program names each service's
+    resources `<name>-<part>` (`greeter-service-account`), so `greeter` and `greeter-service` would
+    both own a `greeter-service-account`; and the platform's identities take some names."""
     problems: list[tuple[str, str]] = []
-    workload = stack.workload
-    if stack.is_production and workload.autoscaling.min_replicas < 2:
-        problems.append(
-            ("workload.autoscaling.minReplicas", "prod needs at least 2 pods to stay up through a node drain")
-        )
-    ingress = workload.ingress
-    if ingress.host:
-        runs_gateway = (
-            stack.cluster.istio.external_ingress_gateway
-            if ingress.gateway == "external"
-            else stack.cluster.istio.internal_ingress_gateway
-        )
-        if not runs_gateway:
+    for name in names:
+        if name in PLATFORM_IDENTITY_PURPOSES:
+            problems.append(
+                (service_key(name), f"{name} names the platform's own Azure identity; rename the service")
+            )
+        clash = next((other for other in names if name.startswith(f"{other}-")), None)
+        if clash is not None:
             problems.append(
                 (
-                    "workload.ingress.gateway",
-                    f"{ingress.gateway} needs cluster.istio.{ingress.gateway}IngressGateway: true",
+                    service_key(name),
+                    f"{name} starts with {clash}-, the prefix of every resource name of {service_key(clash)}: "
+                    "their derived names would collide; rename one of them",
                 )
             )
+    return problems
+
+
+def _services_rules(stack: "StackSettings") -> list[tuple[str, str]]:
+    """Service rules that need the rest of the stack, and the uniqueness rules across services; keys are
+    full paths (`services.orders.namespace`)."""
+    problems: list[tuple[str, str]] = []
+    namespaces: dict[str, str] = {}
+    hosts: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for name, service in stack.services.items():
+        if stack.is_production and service.autoscaling.min_replicas < 2:
+            problems.append(
+                (
+                    service_key(name, "autoscaling.minReplicas"),
+                    "prod needs at least 2 pods to stay up through a node drain",
+                )
+            )
+        ingress = service.ingress
+        if ingress.host:
+            runs_gateway = (
+                stack.cluster.istio.external_ingress_gateway
+                if ingress.gateway == "external"
+                else stack.cluster.istio.internal_ingress_gateway
+            )
+            if not runs_gateway:
+                problems.append(
+                    (
+                        service_key(name, "ingress.gateway"),
+                        f"{ingress.gateway} needs cluster.istio.{ingress.gateway}IngressGateway: true",
+                    )
+                )
+            host = ingress.host.lower()
+            if host in hosts:
+                problems.append(
+                    (
+                        service_key(name, "ingress.host"),
+                        f"{ingress.host} is also {service_key(hosts[host], 'ingress.host')}: one host, one service",
+                    )
+                )
+            hosts.setdefault(host, name)
+        if service.namespace in namespaces:
+            problems.append(
+                (
+                    service_key(name, "namespace"),
+                    f"{service.namespace} is also {service_key(namespaces[service.namespace], 'namespace')}: "
+                    "each service owns (creates, labels, deletes) its namespace",
+                )
+            )
+        namespaces.setdefault(service.namespace, name)
+        if stack.apim.enabled and service.apim.exposed:
+            if service.apim.path in paths:
+                shown = service.apim.path or '""'
+                problems.append(
+                    (
+                        service_key(name, "apim.path"),
+                        f"{shown} is also {service_key(paths[service.apim.path], 'apim.path')}: API Management "
+                        "serves one API per path; give each exposed service its own",
+                    )
+                )
+            paths.setdefault(service.apim.path, name)
+    problems.extend(_service_name_problems(list(stack.services)))
     return problems
 
 
@@ -1212,11 +1376,26 @@ class StackSettings(_Model):
     monitoring: MonitoringSettings = nested()
     key_vault: KeyVaultSettings = nested()
     apim: ApimSettings = nested()
-    workload: WorkloadSettings = nested()
+    platform: PlatformSettings = nested()
+    services: Annotated[
+        dict[ServiceName, GrpcServiceSettings], BeforeValidator(_services_with_defaults), Field(min_length=1)
+    ] = Field(default_factory=lambda: {DEFAULT_SERVICE: {}}, validate_default=True)
+    """The gRPC services the platform runs, by name (the Kubernetes Service, ServiceAccount, Deployment,
+    labels and the Azure identity derive from it). Default: the reference greeter alone."""
 
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def keda_enabled(self) -> bool:
+        """Whether any service scales with KEDA (the cluster's KEDA add-on and the operator's identity)."""
+        return any(s.autoscaling.mode == "keda" for s in self.services.values())
+
+    @property
+    def dapr_enabled(self) -> bool:
+        """Whether any service runs a Dapr sidecar (the cluster's Dapr extension)."""
+        return any(s.dapr.enabled for s in self.services.values())
 
     @property
     def protects_stateful_resources(self) -> bool:
@@ -1247,7 +1426,7 @@ class StackSettings(_Model):
             _monitoring_rules,
             _key_vault_rules,
             _apim_rules,
-            _workload_rules,
+            _services_rules,
             _derived_name_rules,
         ):
             problems.extend(area_rules(self))
@@ -1256,9 +1435,16 @@ class StackSettings(_Model):
 
 
 def _config_value(stack: BaseModel, key: str) -> Any:
-    """The value at a config key relative to the namespace (`workload.ingress.host`)."""
+    """The value at a config key relative to the namespace (`services.greeter.ingress.host`); a key
+    ending at a map entry (`services.greeter`) is the entry's name."""
     value: Any = stack
-    for part in key.split("."):
+    parts = key.split(".")
+    for index, part in enumerate(parts):
+        if isinstance(value, Mapping):
+            if part not in value:
+                raise KeyError(key)
+            value = value[part] if index < len(parts) - 1 else part
+            continue
         field = _field_named(type(value), part) if isinstance(value, BaseModel) else None
         if field is None:
             raise KeyError(key)
@@ -1266,36 +1452,70 @@ def _config_value(stack: BaseModel, key: str) -> Any:
     return value
 
 
+def _derived_instances(
+    stack: "StackSettings", derived: DerivedName
+) -> list[tuple[DerivedName, dict[str, str]]]:
+    """A derived name once per service when it is per service (`{services.*}`), else once: (the name with
+    its keys made concrete, {concrete key: template key})."""
+    if not any(key.startswith(SERVICE_KEY) for key in (*derived.keys, derived.when)):
+        return [(derived, {key: key for key in derived.keys})]
+    found = []
+    for service in stack.services:
+        concrete = SERVICE_KEY.replace("*", service)
+        template = derived.template.replace(SERVICE_KEY, concrete)
+        instance = DerivedName(
+            template,
+            derived.becomes,
+            derived.rule,
+            derived.rule_text,
+            derived.when.replace(SERVICE_KEY, concrete),
+        )
+        found.append((instance, {key.replace(SERVICE_KEY, concrete): key for key in derived.keys}))
+    return found
+
+
 def _derived_name_rules(stack: "StackSettings") -> list[tuple[str, str]]:
-    """Every name derived from settings (components/naming.py `DERIVED_NAMES`) against its rule.
+    """Every name derived from settings (components/naming.py `DERIVED_NAMES`) against its rule, once per
+    service for the per-service ones.
 
     A broken name is reported at its first config key, once per key: the tightest rule it breaks (the
     one that leaves the configurable parts the fewest characters).
     """
     worst: dict[str, tuple[int, str]] = {}
-    for derived in DERIVED_NAMES:
-        if derived.when and not _config_value(stack, derived.when):
-            continue
-        parts = {key: str(_config_value(stack, key)) for key in derived.keys}
-        name = derived.render(parts)
-        if derived.rule.check(name):
-            continue
-        room = derived.rule.max_length - (len(name) - sum(len(v) for v in parts.values()))
-        message = (
-            f"{parts[derived.keys[0]]!r} becomes the {derived.becomes} {name!r} ({len(name)} characters), "
-            f"which must be {derived.rule_text}"
-        )
-        if len(name) > derived.rule.max_length:
-            message += f"; {' + '.join(derived.keys)} may have at most {room} characters here"
-        key = derived.keys[0]
-        if key not in worst or room < worst[key][0]:
-            worst[key] = (room, message)
+    for template_name in DERIVED_NAMES:
+        for derived, _ in _derived_instances(stack, template_name):
+            if derived.when and not _config_value(stack, derived.when):
+                continue
+            parts = {key: str(_config_value(stack, key)) for key in derived.keys}
+            name = derived.render(parts)
+            if derived.rule.check(name):
+                continue
+            room = derived.rule.max_length - (len(name) - sum(len(v) for v in parts.values()))
+            message = (
+                f"{parts[derived.keys[0]]!r} becomes the {derived.becomes} {name!r} ({len(name)} characters), "
+                f"which must be {derived.rule_text}"
+            )
+            if len(name) > derived.rule.max_length:
+                message += f"; {' + '.join(derived.keys)} may have at most {room} characters here"
+            key = derived.keys[0]
+            if key not in worst or room < worst[key][0]:
+                worst[key] = (room, message)
     return [(key, message) for key, (_, message) in worst.items()]
 
 
 # ---------------------------------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------------------------------
+
+
+def _map_model(annotation: Any) -> type[BaseModel] | None:
+    """The value model of a map of settings models (`dict[str, Model]`, possibly `Annotated`)."""
+    if typing.get_origin(annotation) is Annotated:
+        return _map_model(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) is dict:
+        value = typing.get_args(annotation)[1]
+        return value if isinstance(value, type) and issubclass(value, BaseModel) else None
+    return None
 
 
 def _model_type(annotation: Any) -> type[BaseModel] | None:
@@ -1315,13 +1535,18 @@ def _field_named(model: type[BaseModel], part: Any) -> Any:
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The settings model that a (camelCase) error location points into, if any."""
     model: type[BaseModel] | None = StackSettings
+    entry_of: type[BaseModel] | None = None
     for part in loc:
+        if entry_of is not None:
+            model, entry_of = entry_of, None  # `part` is a map key: the entry is a model
+            continue
         if model is None:
             return None
         field = _field_named(model, part)
         if field is None:
             return None
         model = _model_type(field.annotation)
+        entry_of = _map_model(field.annotation)
     return model
 
 
@@ -1473,6 +1698,10 @@ def _locations(model: BaseModel, loc: tuple[Any, ...] = ()) -> dict[int, tuple[A
         key = field.alias or name
         if isinstance(value, BaseModel):
             found.update(_locations(value, (*loc, key)))
+        elif isinstance(value, dict):
+            for entry, item in value.items():
+                if isinstance(item, BaseModel):
+                    found.update(_locations(item, (*loc, key, entry)))
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
@@ -1517,7 +1746,14 @@ def _replacement_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     model: type[BaseModel] | None = StackSettings
     path: list[Any] = []
     has_default: list[bool] = []
+    entry_of: type[BaseModel] | None = None
     for part in loc:
+        if entry_of is not None:
+            # A map entry: keep its name in the path; its fields have the defaults.
+            path.append(part)
+            has_default.append(False)
+            model, entry_of = entry_of, None
+            continue
         if model is None or isinstance(part, int):
             break
         field = _field_named(model, part)
@@ -1527,6 +1763,7 @@ def _replacement_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             break
         has_default.append(not field.is_required())
         model = _model_type(field.annotation)
+        entry_of = _map_model(field.annotation)
     for length in range(len(path), 0, -1):
         if has_default[length - 1]:
             return tuple(path[:length])
