@@ -11,7 +11,7 @@ kept as upstream writes them, so an upstream diff stays readable.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -408,6 +408,11 @@ def namespace_regex(namespaces: Sequence[str]) -> str:
     return "|".join(sorted(set(namespaces)))
 
 
+MAX_RULES_PER_GROUP = 20
+"""Azure Monitor managed Prometheus: at most 20 rules in one rule group (Azure Monitor service limits,
+"Prometheus metrics": rules per rule group)."""
+
+
 def grpc_alert_rules(
     namespaces: Sequence[str],
     *,
@@ -416,74 +421,110 @@ def grpc_alert_rules(
     grpc_p99_latency_ms: int,
     hpa_max_replicas_minutes: int,
     severity: int,
+    services: Mapping[str, str] | None = None,
 ) -> RuleGroup:
-    """The alert rules that matter for a gRPC service running in `namespaces`."""
-    ns = namespace_regex(namespaces)
-    grpc = f'reporter="destination", request_protocol="grpc", destination_workload_namespace=~"{ns}"'
-    errors = "|".join(GRPC_SERVER_ERROR_CODES)
-    common_labels = {"team": "platform", "service_type": "grpc"}
+    """The alert rules that matter for gRPC services: one set per service, scoped to its namespace and
+    labelled `service: <name>` so an alert says whose it is. `services` maps a namespace to its service's
+    name (each service owns its namespace); a namespace without an entry is labelled with its own name."""
+    names = dict(services or {})
+    rules: list[PrometheusRule] = []
+    for namespace in namespace_regex(namespaces).split("|"):
+        rules.extend(
+            _service_alert_rules(
+                names.get(namespace, namespace),
+                namespace,
+                pod_restarts=pod_restarts,
+                grpc_error_ratio=grpc_error_ratio,
+                grpc_p99_latency_ms=grpc_p99_latency_ms,
+                hpa_max_replicas_minutes=hpa_max_replicas_minutes,
+                severity=severity,
+            )
+        )
+    if len(rules) > MAX_RULES_PER_GROUP:
+        raise ValueError(
+            f"namespaces: {len(rules)} alert rules for {len(rules) // 4} services exceed the "
+            f"{MAX_RULES_PER_GROUP} rules an Azure Prometheus rule group holds"
+        )
     return RuleGroup(
         kind=GRPC_ALERTS_KIND,
         description="gRPC service alerts: restarts, autoscaling headroom, error ratio and p99 latency",
-        rules=(
-            PrometheusRule(
-                alert="GrpcPodRestarting",
-                expression=(
-                    "sum by (cluster, namespace, pod, container) ("
-                    f'increase(kube_pod_container_status_restarts_total{{job="kube-state-metrics", namespace=~"{ns}"}}'
-                    f"[15m])) >= {pod_restarts}"
-                ),
-                severity=severity,
-                labels=common_labels,
-                annotations={
-                    "summary": "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} "
-                    f"restarted at least {pod_restarts} times in 15 minutes",
-                },
+        rules=tuple(rules),
+    )
+
+
+def _service_alert_rules(
+    service: str,
+    namespace: str,
+    *,
+    pod_restarts: int,
+    grpc_error_ratio: float,
+    grpc_p99_latency_ms: int,
+    hpa_max_replicas_minutes: int,
+    severity: int,
+) -> tuple[PrometheusRule, ...]:
+    """The four alerts of one service (pods restarting, HPA at max, error ratio, p99 latency)."""
+    ns = namespace
+    grpc = f'reporter="destination", request_protocol="grpc", destination_workload_namespace=~"{ns}"'
+    errors = "|".join(GRPC_SERVER_ERROR_CODES)
+    common_labels = {"team": "platform", "service_type": "grpc", "service": service}
+    return (
+        PrometheusRule(
+            alert="GrpcPodRestarting",
+            expression=(
+                "sum by (cluster, namespace, pod, container) ("
+                f'increase(kube_pod_container_status_restarts_total{{job="kube-state-metrics", namespace=~"{ns}"}}'
+                f"[15m])) >= {pod_restarts}"
             ),
-            PrometheusRule(
-                alert="GrpcHpaAtMaxReplicas",
-                expression=(
-                    "max by (cluster, namespace, horizontalpodautoscaler) ("
-                    f'kube_horizontalpodautoscaler_status_current_replicas{{job="kube-state-metrics", namespace=~"{ns}"}})'
-                    " >= max by (cluster, namespace, horizontalpodautoscaler) ("
-                    f'kube_horizontalpodautoscaler_spec_max_replicas{{job="kube-state-metrics", namespace=~"{ns}"}})'
-                ),
-                for_duration=f"PT{hpa_max_replicas_minutes}M",
-                severity=severity,
-                labels=common_labels,
-                annotations={
-                    "summary": "HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has been at its "
-                    f"maximum replicas for {hpa_max_replicas_minutes} minutes: no headroom left",
-                },
+            severity=severity,
+            labels=common_labels,
+            annotations={
+                "summary": "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} "
+                f"restarted at least {pod_restarts} times in 15 minutes",
+            },
+        ),
+        PrometheusRule(
+            alert="GrpcHpaAtMaxReplicas",
+            expression=(
+                "max by (cluster, namespace, horizontalpodautoscaler) ("
+                f'kube_horizontalpodautoscaler_status_current_replicas{{job="kube-state-metrics", namespace=~"{ns}"}})'
+                " >= max by (cluster, namespace, horizontalpodautoscaler) ("
+                f'kube_horizontalpodautoscaler_spec_max_replicas{{job="kube-state-metrics", namespace=~"{ns}"}})'
             ),
-            PrometheusRule(
-                alert="GrpcErrorRatioHigh",
-                expression=(
-                    f'sum by ({_GRPC_BY}) (rate(istio_requests_total{{{grpc}, grpc_response_status=~"{errors}"}}'
-                    f"[5m]))\n/\nsum by ({_GRPC_BY}) (rate(istio_requests_total{{{grpc}}}[5m]))\n> {grpc_error_ratio}"
-                ),
-                for_duration="PT5M",
-                severity=severity,
-                labels=common_labels,
-                annotations={
-                    "summary": "{{ $labels.destination_service_name }}: more than "
-                    f"{grpc_error_ratio:.1%} of gRPC calls failed with a server-side status over 5 minutes",
-                },
+            for_duration=f"PT{hpa_max_replicas_minutes}M",
+            severity=severity,
+            labels=common_labels,
+            annotations={
+                "summary": "HPA {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has been at its "
+                f"maximum replicas for {hpa_max_replicas_minutes} minutes: no headroom left",
+            },
+        ),
+        PrometheusRule(
+            alert="GrpcErrorRatioHigh",
+            expression=(
+                f'sum by ({_GRPC_BY}) (rate(istio_requests_total{{{grpc}, grpc_response_status=~"{errors}"}}'
+                f"[5m]))\n/\nsum by ({_GRPC_BY}) (rate(istio_requests_total{{{grpc}}}[5m]))\n> {grpc_error_ratio}"
             ),
-            PrometheusRule(
-                alert="GrpcLatencyP99High",
-                expression=(
-                    f"histogram_quantile(0.99, sum by ({_GRPC_BY}, le) ("
-                    f"rate(istio_request_duration_milliseconds_bucket{{{grpc}}}[5m])))\n> {grpc_p99_latency_ms}"
-                ),
-                for_duration="PT5M",
-                severity=severity,
-                labels=common_labels,
-                annotations={
-                    "summary": "{{ $labels.destination_service_name }}: p99 gRPC latency above "
-                    f"{grpc_p99_latency_ms} ms over 5 minutes",
-                },
+            for_duration="PT5M",
+            severity=severity,
+            labels=common_labels,
+            annotations={
+                "summary": "{{ $labels.destination_service_name }}: more than "
+                f"{grpc_error_ratio:.1%} of gRPC calls failed with a server-side status over 5 minutes",
+            },
+        ),
+        PrometheusRule(
+            alert="GrpcLatencyP99High",
+            expression=(
+                f"histogram_quantile(0.99, sum by ({_GRPC_BY}, le) ("
+                f"rate(istio_request_duration_milliseconds_bucket{{{grpc}}}[5m])))\n> {grpc_p99_latency_ms}"
             ),
+            for_duration="PT5M",
+            severity=severity,
+            labels=common_labels,
+            annotations={
+                "summary": "{{ $labels.destination_service_name }}: p99 gRPC latency above "
+                f"{grpc_p99_latency_ms} ms over 5 minutes",
+            },
         ),
     )
 

@@ -30,6 +30,15 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _map_model_of(annotation: Any) -> type[BaseModel] | None:
+    """The value model of a map of settings models (`aks-grpc:services`), else None."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _map_model_of(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) is dict:
+        return _model_of(typing.get_args(annotation)[1])
+    return None
+
+
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -105,37 +114,44 @@ REFUSED_BY_RULES: dict[str, str] = {
     "keyVault.privateEndpoint.subnetId": "missing when the private endpoint is enabled",
     "keyVault.privateEndpoint.virtualNetworkId": "missing when the private endpoint is enabled",
     "keyVault.secrets": (
-        "a name listed twice; a name the stack writes itself (`appinsights-connection-string`, `greeter-tls`, "
-        "`apim-grpc-subscription-key`) or the ingress certificate's; a name without an encrypted value in "
+        "a name listed twice; a name the stack writes itself (`appinsights-connection-string`, "
+        "`apim-grpc-subscription-key`, each service's `<name>-tls`) or a service's ingress certificate's; a name without an encrypted value in "
         "`aks-grpc:secrets`, and a value there without a name here or in plain text"
     ),
     "apim.sku": "any tier but Developer and Premium (no self-hosted gateway); anything but Premium in prod",
     "apim.capacity": "anything but 1 on Developer",
     "apim.apiHost": (
-        "the same host as `workload.ingress.host`; a host without `apiHostCertificateId` or without the "
+        "the same host as a service's `ingress.host`; a host without `apiHostCertificateId` or without the "
         "external ingress gateway"
     ),
     "apim.apiHostCertificateId": "a certificate without `apiHost`",
     "apim.gateway.image": "another repository, a tag that is not an exact version, a version before 2.11.0",
     "apim.gateway.replicas": "anything but 1 on Developer; fewer than 2 on Premium",
     "apim.gateway.namespace": (
-        "`workload.namespace`; a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`); "
+        "a service's `namespace`; a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`); "
         "a length that makes the gateway's federated credential name longer than 120"
     ),
     "apim.gateway.name": "a name starting with a digit (Service name)",
     **{f"apim.gateway.{key}": text for key, text in _CONTAINER_RULES.items()},
-    "workload.name": (
-        "a name starting with a digit (Service name); with `namespace`, more than 45 characters together "
-        "(the backend certificate's common name `<name>.<namespace>.svc.cluster.local`, 64 at most)"
+    "services": (
+        "a service name starting with a digit, or that is another's name plus `-...` (their resource names "
+        "would collide), or `keda-operator` (the platform's identity); with its namespace, more than 45 "
+        "characters together (the backend certificate's common name `<name>.<namespace>.svc.cluster.local`, "
+        "64 at most); more than 58 characters (the Service port `grpc-<name>`)"
     ),
-    "workload.namespace": "a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`)",
-    "workload.image": "no tag, `latest`, a malformed digest",
-    "workload.secrets": "a name listed twice",
-    "workload.autoscaling.minReplicas": "above `maxReplicas`; below 2 in prod",
-    **{f"workload.resources.{key}": text for key, text in _CONTAINER_RULES.items()},
-    **{f"workload.proxyResources.{key}": text for key, text in _CONTAINER_RULES.items()},
-    "workload.traffic.perTryTimeoutSeconds": "above `requestTimeoutSeconds` when retries are on",
-    "workload.ingress.gateway": "a gateway the cluster does not run (`cluster.istio.*IngressGateway`)",
+    "services.<name>.namespace": (
+        "a namespace the cluster owns (`default`, `kube-*`, `aks-*`, `gatekeeper-system`); another service's "
+        "namespace"
+    ),
+    "services.<name>.image": "no tag, `latest`, a malformed digest",
+    "services.<name>.secrets": "a name listed twice",
+    "services.<name>.apim.path": "the path of another exposed service (with `apim.enabled`)",
+    "services.<name>.autoscaling.minReplicas": "above `maxReplicas`; below 2 in prod",
+    **{f"services.<name>.resources.{key}": text for key, text in _CONTAINER_RULES.items()},
+    **{f"services.<name>.proxyResources.{key}": text for key, text in _CONTAINER_RULES.items()},
+    "services.<name>.traffic.perTryTimeoutSeconds": "above `requestTimeoutSeconds` when retries are on",
+    "services.<name>.ingress.host": "the host of another service",
+    "services.<name>.ingress.gateway": "a gateway the cluster does not run (`cluster.istio.*IngressGateway`)",
 }
 """What the cross-field and environment rules of components/settings.py refuse, per key (the
 `refused` column adds what each field's own type refuses). A test keeps every key a real setting."""
@@ -245,6 +261,11 @@ def _rows(model: type[BaseModel] = StackSettings, prefix: str = "") -> list[tupl
             summary = description or (nested.__doc__ or "").strip().split("\n")[0]
             result.append((key, "object", "", summary, refused(key, field)))
             result.extend(_rows(nested, f"{key}."))
+            continue
+        map_model = _map_model_of(field.annotation)
+        if map_model is not None:
+            result.append((key, "map of object", _default(field), description, refused(key, field)))
+            result.extend(_rows(map_model, f"{key}.<name>."))
             continue
         list_args = typing.get_args(field.annotation)
         item_model = (

@@ -39,7 +39,7 @@ def test_config_keys_named_in_the_docs_exist():
     for page in pages:
         if page.name == "decisions.md":  # discusses misspelled keys on purpose
             continue
-        for match in re.finditer(r"`aks-grpc:([A-Za-z][A-Za-z0-9.\[\]]*)", page.read_text()):
+        for match in re.finditer(r"`aks-grpc:([A-Za-z][A-Za-z0-9.<>\[\]]*)", page.read_text()):
             key = re.sub(r"\[\d*\]", "", match.group(1)).rstrip(".")
             if key == "secrets" or key.startswith("secrets."):
                 continue  # encrypted values, named by the user (docs/secrets.md)

@@ -34,7 +34,11 @@ def problems_for(config: dict) -> list[str]:
         ({"keyVault": {"ipRules": ["10.0.0.300"]}}, "aks-grpc:keyVault.ipRules[0]", "10.0.0.300"),
         ({"apim": {"publisherEmail": "not-an-email"}}, "aks-grpc:apim.publisherEmail", "not-an-email"),
         ({"monitoring": {"logRetentionDays": 7}}, "aks-grpc:monitoring.logRetentionDays", "30"),
-        ({"workload": {"autoscaling": {"mode": "magic"}}}, "aks-grpc:workload.autoscaling.mode", "keda"),
+        (
+            {"services": {"greeter": {"autoscaling": {"mode": "magic"}}}},
+            "aks-grpc:services.greeter.autoscaling.mode",
+            "keda",
+        ),
     ],
 )
 def test_bad_setting_is_rejected_naming_its_key(config, key, detail):

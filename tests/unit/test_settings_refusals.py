@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from components.naming import DERIVED_NAMES
+from components.naming import DERIVED_NAMES, SERVICE_KEY
 from components.settings import (
     CLUSTER_OWNED_NAMESPACES,
     RESERVED_SECRET_NAMES,
@@ -106,7 +106,7 @@ def test_environment_rules_run_although_a_field_fails():
                 "systemPool": {"maxPods": 5},
             },
             "apim": {"sku": "Developer"},
-            "workload": {"autoscaling": {"minReplicas": 1}},
+            "services": {"greeter": {"autoscaling": {"minReplicas": 1}}},
         }
     )
     assert sorted(keys_of(problems)) == sorted(
@@ -118,7 +118,7 @@ def test_environment_rules_run_although_a_field_fails():
             "aks-grpc:cluster.registry.sku",
             "aks-grpc:monitoring.alertEmails",
             "aks-grpc:apim.sku",
-            "aks-grpc:workload.autoscaling.minReplicas",
+            "aks-grpc:services.greeter.autoscaling.minReplicas",
         ]
     )
 
@@ -164,18 +164,19 @@ def test_stack_settings_read_by_alias_refuse_field_names():
         )
 
 
-def test_workload_name_is_bounded_by_the_tightest_name_it_becomes():
+def test_service_name_is_bounded_by_the_tightest_name_it_becomes():
     namespace = "grpc-greeter"
     room = 64 - len(".svc.cluster.local") - 1 - len(namespace)  # the backend certificate's common name
     ingress = {"host": "grpc.example.com"}
-    load_settings({**BASE, "workload": {"name": "a" * room, "namespace": namespace, "ingress": ingress}})
-    problems = problems_for({"workload": {"name": "a" * (room + 1), "ingress": ingress}})
-    assert keys_of(problems) == ["aks-grpc:workload.name"]
+    load_settings({**BASE, "services": {"a" * room: {"namespace": namespace, "ingress": ingress}}})
+    name = "a" * (room + 1)
+    problems = problems_for({"services": {name: {"namespace": namespace, "ingress": ingress}}})
+    assert keys_of(problems) == [f"aks-grpc:services.{name}"]
     assert f"at most {room + len(namespace)} characters" in problems[0]
 
 
 def test_a_service_name_must_start_with_a_letter():
-    assert keys_of(problems_for({"workload": {"name": "1greeter"}})) == ["aks-grpc:workload.name"]
+    assert keys_of(problems_for({"services": {"1greeter": {}}})) == ["aks-grpc:services.1greeter"]
     assert keys_of(problems_for({"apim": {"gateway": {"name": "9gw"}}})) == ["aks-grpc:apim.gateway.name"]
 
 
@@ -187,24 +188,34 @@ def test_gateway_federated_credential_name_bounds_gateway_name_and_namespace():
 
 @pytest.mark.parametrize("derived", DERIVED_NAMES, ids=lambda d: d.template)
 def test_every_derived_name_is_checked_against_its_rule(derived):
-    # Every part of the name at its longest (63) and starting with a digit breaks each table rule.
+    # Every part of the name at its longest and starting with a digit breaks each table rule; a per-service
+    # name is checked for a service whose own name is fine but whose parts are not.
     config: dict = {}
+    service = "s" + "a" * 57  # a valid service name, long enough to break every length rule it is part of
+    reported = []
     for key in derived.keys:
+        concrete = key.replace(SERVICE_KEY, f"services.{service}")
+        reported.append(concrete)
+        if key == SERVICE_KEY:
+            config.setdefault("services", {}).setdefault(service, {"namespace": "n" * 20})
+            continue
         node = config
-        *parents, leaf = key.split(".")
+        *parents, leaf = concrete.split(".")
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = "9" + "a" * 62
-    if derived.when == "workload.ingress.host":
-        config.setdefault("workload", {})["ingress"] = {"host": "grpc.example.com"}
-    assert f"aks-grpc:{derived.keys[0]}" in keys_of(problems_for(config))
+    if derived.when.endswith("ingress.host"):
+        config.setdefault("services", {}).setdefault(service, {})["ingress"] = {"host": "grpc.example.com"}
+        config["cluster"] = {"istio": {"externalIngressGateway": True}}
+    assert f"aks-grpc:{reported[0]}" in keys_of(problems_for(config))
 
 
 @pytest.mark.parametrize("namespace", ["apim-gateway"])
-def test_workload_namespace_equal_to_the_gateway_namespace_is_refused(namespace):
-    problems = problems_for({"workload": {"namespace": namespace}})
+def test_service_namespace_equal_to_the_gateway_namespace_is_refused(namespace):
+    problems = problems_for({"services": {"greeter": {"namespace": namespace}}})
     assert keys_of(problems) == ["aks-grpc:apim.gateway.namespace"]
-    load_settings({**BASE, "workload": {"namespace": namespace}, "apim": {"enabled": False}})
+    assert "services.greeter.namespace" in problems[0]
+    load_settings({**BASE, "services": {"greeter": {"namespace": namespace}}, "apim": {"enabled": False}})
 
 
 @pytest.mark.parametrize(
@@ -212,12 +223,12 @@ def test_workload_namespace_equal_to_the_gateway_namespace_is_refused(namespace)
 )
 @pytest.mark.parametrize(
     ("area", "key"),
-    [("workload", "aks-grpc:workload.namespace"), ("gateway", "aks-grpc:apim.gateway.namespace")],
+    [("service", "aks-grpc:services.greeter.namespace"), ("gateway", "aks-grpc:apim.gateway.namespace")],
 )
 def test_a_namespace_the_cluster_owns_is_refused(namespace, area, key):
     config = (
-        {"workload": {"namespace": namespace}}
-        if area == "workload"
+        {"services": {"greeter": {"namespace": namespace}}}
+        if area == "service"
         else {"apim": {"gateway": {"namespace": namespace}}}
     )
     assert keys_of(problems_for(config)) == [key]
@@ -234,17 +245,30 @@ def test_a_declared_secret_named_like_the_ingress_certificate_is_refused():
         {
             "keyVault": {"secrets": ["ingress-tls"]},
             "secrets": {"ingress-tls": True},
-            "workload": {"ingress": {"host": "grpc.example.com"}},
+            "services": {"greeter": {"ingress": {"host": "grpc.example.com"}}},
+            "cluster": {"istio": {"externalIngressGateway": True}},
         }
     )
     assert keys_of(problems) == ["aks-grpc:keyVault.secrets[0]"]
 
 
-def test_api_host_equal_to_the_workload_ingress_host_is_refused():
+def test_a_declared_secret_named_like_any_service_backend_tls_secret_is_refused():
+    problems = problems_for(
+        {
+            "keyVault": {"secrets": ["orders-tls"]},
+            "secrets": {"orders-tls": True},
+            "services": {"greeter": {}, "orders": {"apim": {"path": "orders"}}},
+        }
+    )
+    assert keys_of(problems) == ["aks-grpc:keyVault.secrets[0]"]
+    assert "services.orders" in problems[0]
+
+
+def test_api_host_equal_to_a_service_ingress_host_is_refused():
     problems = problems_for(
         {
             "apim": {"apiHost": "grpc.example.com", "apiHostCertificateId": "grpc-cert"},
-            "workload": {"ingress": {"host": "grpc.example.com"}},
+            "services": {"greeter": {"ingress": {"host": "grpc.example.com"}}},
         }
     )
     assert keys_of(problems) == ["aks-grpc:apim.apiHost"]

@@ -1,15 +1,16 @@
-"""`aks-grpc:workload` settings: defaults, per-model rules and the stack-wide workload rules."""
+"""`aks-grpc:services` settings: defaults, per-service rules, the stack-wide service rules and the
+uniqueness rules across services."""
 
 from typing import Any
 
 import pytest
 
-from components.settings import SettingsError, WorkloadSettings, image_problems, load_settings
+from components.settings import GrpcServiceSettings, SettingsError, image_problems, load_settings
 
 
 def _load(workload: dict[str, Any], environment: str = "dev", **extra: Any) -> Any:
     return load_settings(
-        {"environment": environment, "location": "westeurope", "workload": workload, **extra}
+        {"environment": environment, "location": "westeurope", "services": {"greeter": workload}, **extra}
     )
 
 
@@ -20,7 +21,7 @@ def _problems(workload: dict[str, Any], environment: str = "dev", **extra: Any) 
 
 
 def test_seed_defaults_are_min_2_max_10_at_70_percent_cpu_with_an_hpa() -> None:
-    autoscaling = WorkloadSettings().autoscaling
+    autoscaling = _load({}).services["greeter"].autoscaling
     assert (
         autoscaling.mode,
         autoscaling.min_replicas,
@@ -32,8 +33,8 @@ def test_seed_defaults_are_min_2_max_10_at_70_percent_cpu_with_an_hpa() -> None:
         10,
         70,
     )
-    assert WorkloadSettings().dapr.enabled is False
-    assert WorkloadSettings().ingress.host is None
+    assert _load({}).services["greeter"].dapr.enabled is False
+    assert _load({}).services["greeter"].ingress.host is None
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_seed_defaults_are_min_2_max_10_at_70_percent_cpu_with_an_hpa() -> None:
 def test_unpinned_images_are_rejected_naming_the_key(image: str) -> None:
     assert image_problems(image)
     problems = _problems({"image": image})
-    assert any(p.startswith("aks-grpc:workload.image:") for p in problems), problems
+    assert any(p.startswith("aks-grpc:services.greeter.image:") for p in problems), problems
 
 
 @pytest.mark.parametrize(
@@ -51,12 +52,12 @@ def test_unpinned_images_are_rejected_naming_the_key(image: str) -> None:
     ["mcr.microsoft.com/aks-grpc/greeter:0.1.0", "registry:5000/app:1.2", "repo/app@sha256:" + "0" * 64],
 )
 def test_tags_and_digests_are_accepted(image: str) -> None:
-    assert _load({"image": image}).workload.image == image
+    assert _load({"image": image}).services["greeter"].image == image
 
 
 def test_min_replicas_above_max_is_rejected() -> None:
     assert _problems({"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}) == [
-        "aks-grpc:workload.autoscaling.minReplicas: 5 is above maxReplicas (3)"
+        "aks-grpc:services.greeter.autoscaling.minReplicas: 5 is above maxReplicas (3)"
     ]
 
 
@@ -65,8 +66,8 @@ def test_limits_below_requests_are_rejected() -> None:
         {"resources": {"cpuRequest": "2", "cpuLimit": "500m", "memoryRequest": "1Gi", "memoryLimit": "512Mi"}}
     )
     assert sorted(problems) == [
-        "aks-grpc:workload.resources.cpuLimit: 500m is below cpuRequest (2)",
-        "aks-grpc:workload.resources.memoryLimit: 512Mi is below memoryRequest (1Gi)",
+        "aks-grpc:services.greeter.resources.cpuLimit: 500m is below cpuRequest (2)",
+        "aks-grpc:services.greeter.resources.memoryLimit: 512Mi is below memoryRequest (1Gi)",
     ]
 
 
@@ -77,39 +78,115 @@ def test_prod_needs_two_pods_to_survive_a_drain() -> None:
         apim={"sku": "Premium", "gateway": {"replicas": 2}},
     )
     expected = "prod needs at least 2 pods to stay up through a node drain"
-    assert f"aks-grpc:workload.autoscaling.minReplicas: {expected}" in problems
-    assert _load({"autoscaling": {"minReplicas": 1}}).workload.autoscaling.min_replicas == 1
+    assert f"aks-grpc:services.greeter.autoscaling.minReplicas: {expected}" in problems
+    assert _load({"autoscaling": {"minReplicas": 1}}).services["greeter"].autoscaling.min_replicas == 1
 
 
 def test_ingress_on_a_gateway_the_cluster_does_not_run_is_rejected() -> None:
     problems = _problems({"ingress": {"host": "grpc.example.com", "gateway": "internal"}})
     assert problems == [
-        "aks-grpc:workload.ingress.gateway: internal needs cluster.istio.internalIngressGateway: true"
+        "aks-grpc:services.greeter.ingress.gateway: internal needs cluster.istio.internalIngressGateway: true"
     ]
     enabled = _load(
         {"ingress": {"host": "grpc.example.com", "gateway": "internal"}},
         cluster={"istio": {"internalIngressGateway": True}},
     )
-    assert enabled.workload.ingress.gateway == "internal"
+    assert enabled.services["greeter"].ingress.gateway == "internal"
 
 
 def test_per_try_timeout_above_the_request_timeout_is_rejected() -> None:
     problems = _problems({"traffic": {"requestTimeoutSeconds": 5, "perTryTimeoutSeconds": 10}})
     assert problems == [
-        "aks-grpc:workload.traffic.perTryTimeoutSeconds: 10s is above requestTimeoutSeconds (5s)"
+        "aks-grpc:services.greeter.traffic.perTryTimeoutSeconds: 10s is above requestTimeoutSeconds (5s)"
     ]
 
 
 def test_unknown_workload_keys_are_rejected_with_the_allowed_keys() -> None:
     (problem,) = _problems({"replicas": 3})
-    assert problem.startswith("aks-grpc:workload.replicas: unknown key; allowed keys:")
+    assert problem.startswith("aks-grpc:services.greeter.replicas: unknown key; allowed keys:")
     assert "autoscaling" in problem
 
 
 def test_duplicate_secrets_are_rejected() -> None:
-    assert _problems({"secrets": ["a", "a"]}) == ["aks-grpc:workload.secrets: lists a more than once"]
+    assert _problems({"secrets": ["a", "a"]}) == ["aks-grpc:services.greeter.secrets: lists a more than once"]
 
 
 def test_image_reference_is_the_tag_or_the_digest() -> None:
-    assert WorkloadSettings(image="r/a:1.2.3").image_reference == "1.2.3"
-    assert WorkloadSettings(image="r/a@sha256:" + "1" * 64).image_reference == "sha256:" + "1" * 64
+    assert GrpcServiceSettings(namespace="grpc-greeter", image="r/a:1.2.3").image_reference == "1.2.3"
+    assert (
+        GrpcServiceSettings(namespace="grpc-greeter", image="r/a@sha256:" + "1" * 64).image_reference
+        == "sha256:" + "1" * 64
+    )
+
+
+def _stack_problems(services: dict[str, Any], **extra: Any) -> list[str]:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"environment": "dev", "location": "westeurope", "services": services, **extra})
+    return error.value.problems
+
+
+def test_a_stack_without_services_runs_the_greeter_in_grpc_greeter() -> None:
+    services = load_settings({"environment": "dev", "location": "westeurope"}).services
+    assert list(services) == ["greeter"]
+    assert services["greeter"].namespace == "grpc-greeter"
+    assert services["greeter"].proto == "service/protos/helloworld.proto"
+
+
+def test_each_service_gets_its_own_default_namespace() -> None:
+    services = _load({}, services={"greeter": {}, "orders": {"apim": {"path": "orders"}}}).services
+    assert {name: s.namespace for name, s in services.items()} == {
+        "greeter": "grpc-greeter",
+        "orders": "grpc-orders",
+    }
+
+
+def test_every_rule_is_checked_per_service_at_the_service_key() -> None:
+    problems = _stack_problems(
+        {
+            "greeter": {},
+            "orders": {"apim": {"path": "orders"}, "autoscaling": {"minReplicas": 5, "maxReplicas": 3}},
+        }
+    )
+    assert problems == ["aks-grpc:services.orders.autoscaling.minReplicas: 5 is above maxReplicas (3)"]
+
+
+def test_two_services_in_one_namespace_are_refused() -> None:
+    problems = _stack_problems(
+        {"greeter": {}, "orders": {"namespace": "grpc-greeter", "apim": {"path": "orders"}}}
+    )
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.namespace"]
+    assert "services.greeter.namespace" in problems[0]
+
+
+def test_two_services_on_one_ingress_host_are_refused() -> None:
+    problems = _stack_problems(
+        {
+            "greeter": {"ingress": {"host": "grpc.example.com"}},
+            "orders": {"ingress": {"host": "grpc.example.com"}, "apim": {"path": "orders"}},
+        },
+        cluster={"istio": {"externalIngressGateway": True}},
+    )
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.ingress.host"]
+
+
+def test_two_exposed_services_on_one_api_path_are_refused_unless_one_is_not_exposed() -> None:
+    problems = _stack_problems({"greeter": {}, "orders": {}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.apim.path"]
+    _load({}, services={"greeter": {}, "orders": {"apim": {"exposed": False}}})
+    _load({}, services={"greeter": {}, "orders": {}}, apim={"enabled": False})
+
+
+def test_service_names_whose_derived_names_collide_are_refused() -> None:
+    problems = _stack_problems({"greeter": {}, "greeter-service": {"apim": {"path": "x"}}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.greeter-service"]
+    problems = _stack_problems({"keda-operator": {}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.keda-operator"]
+
+
+def test_a_service_name_must_be_a_service_name() -> None:
+    problems = _stack_problems({"9orders": {}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.9orders"]
+
+
+def test_no_services_at_all_is_refused() -> None:
+    assert [p.partition(": ")[0] for p in _stack_problems({})] == ["aks-grpc:services"]
