@@ -109,6 +109,30 @@ def _resources(settings: ContainerResourceSettings) -> ContainerResources:
     )
 
 
+def shutdown_policy(service: GrpcServiceSettings) -> ShutdownPolicy:
+    sd = service.shutdown
+    return ShutdownPolicy(
+        pre_stop_seconds=sd.pre_stop_seconds,
+        drain_delay_seconds=sd.drain_delay_seconds,
+        shutdown_grace_seconds=sd.shutdown_grace_seconds,
+        margin_seconds=sd.margin_seconds,
+    )
+
+
+def server_tuning(service: GrpcServiceSettings) -> ServerTuning:
+    return ServerTuning(
+        max_connection_age_seconds=service.max_connection_age_seconds,
+        max_connection_age_grace_seconds=service.max_connection_age_grace_seconds,
+        max_connection_idle_seconds=service.max_connection_idle_seconds,
+        keepalive_time_seconds=service.keepalive_time_seconds,
+        keepalive_timeout_seconds=service.keepalive_timeout_seconds,
+        keepalive_min_client_interval_seconds=service.keepalive_min_client_interval_seconds,
+        keepalive_max_ping_strikes=service.keepalive_max_ping_strikes,
+        log_level=service.log_level,
+        max_name_length=service.max_name_length,
+    )
+
+
 def service_args(
     name: str,
     service: GrpcServiceSettings,
@@ -121,7 +145,7 @@ def service_args(
     tls_secret_name: str,
 ) -> GrpcServiceArgs:
     """One service's Args from its `aks-grpc:services.<name>` settings."""
-    a, t, sd = service.autoscaling, service.traffic, service.shutdown
+    a, t = service.autoscaling, service.traffic
     ingress = service.ingress
     return GrpcServiceArgs(
         service_name=name,
@@ -150,23 +174,8 @@ def service_args(
         ),
         resources=_resources(service.resources),
         proxy_resources=_resources(service.proxy_resources),
-        shutdown=ShutdownPolicy(
-            pre_stop_seconds=sd.pre_stop_seconds,
-            drain_delay_seconds=sd.drain_delay_seconds,
-            shutdown_grace_seconds=sd.shutdown_grace_seconds,
-            margin_seconds=sd.margin_seconds,
-        ),
-        server=ServerTuning(
-            max_connection_age_seconds=service.max_connection_age_seconds,
-            max_connection_age_grace_seconds=service.max_connection_age_grace_seconds,
-            max_connection_idle_seconds=service.max_connection_idle_seconds,
-            keepalive_time_seconds=service.keepalive_time_seconds,
-            keepalive_timeout_seconds=service.keepalive_timeout_seconds,
-            keepalive_min_client_interval_seconds=service.keepalive_min_client_interval_seconds,
-            keepalive_max_ping_strikes=service.keepalive_max_ping_strikes,
-            log_level=service.log_level,
-            max_name_length=service.max_name_length,
-        ),
+        shutdown=shutdown_policy(service),
+        server=server_tuning(service),
         traffic=TrafficPolicy(
             request_timeout_seconds=t.request_timeout_seconds,
             retry_attempts=t.retry_attempts,

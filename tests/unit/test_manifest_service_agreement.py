@@ -3,7 +3,8 @@
 import pytest
 
 from components import manifests as m
-from components.settings import WorkloadSettings
+from components.settings import GrpcServiceSettings
+from program.adapters.services import server_tuning, shutdown_policy
 from service import health_names
 from service.config import ENV_DEFAULTS, load_settings
 from service.server import server_options
@@ -13,8 +14,9 @@ _FILE_VARIABLES = ("TLS_CERT_FILE", "TLS_KEY_FILE", "APPLICATIONINSIGHTS_CONNECT
 AZURE_LB_IDLE_TIMEOUT_SECONDS = 240  # Azure Load Balancer's default TCP idle timeout (4 minutes)
 
 WORKLOADS = {
-    "defaults": WorkloadSettings(),
-    "custom": WorkloadSettings(
+    "defaults": GrpcServiceSettings(namespace="grpc-greeter"),
+    "custom": GrpcServiceSettings(
+        namespace="grpc-greeter",
         shutdown={"preStopSeconds": 3, "drainDelaySeconds": 2, "shutdownGraceSeconds": 40},
         maxConnectionIdleSeconds=0,
         keepaliveTimeSeconds=30,
@@ -23,9 +25,9 @@ WORKLOADS = {
 }
 
 
-def _service_settings(workload: WorkloadSettings):
-    timing = m.shutdown_timing(workload.shutdown)
-    env = m.container_env(workload, timing)
+def _service_settings(workload: GrpcServiceSettings):
+    timing = m.shutdown_timing(shutdown_policy(workload))
+    env = m.container_env("greeter", server_tuning(workload), timing)
     return env, timing, load_settings({k: v for k, v in env.items() if k not in _FILE_VARIABLES})
 
 

@@ -1,6 +1,7 @@
 """The pure manifest builders of the gRPC workload (components/manifests.py)."""
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -8,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components import manifests as m
-from components.settings import ShutdownSettings, TrafficSettings, WorkloadSettings
+from components.settings import GrpcServiceSettings, ShutdownSettings
+from program.adapters.services import server_tuning, shutdown_policy
 
 
 @given(
@@ -21,7 +23,7 @@ def test_termination_grace_period_outlasts_prestop_drain_and_shutdown_grace_by_t
     pre_stop: int, drain: int, grace: int, margin: int
 ) -> None:
     timing = m.shutdown_timing(
-        ShutdownSettings(
+        m.ShutdownPolicy(
             pre_stop_seconds=pre_stop,
             drain_delay_seconds=drain,
             shutdown_grace_seconds=grace,
@@ -35,18 +37,22 @@ def test_termination_grace_period_outlasts_prestop_drain_and_shutdown_grace_by_t
 
 
 def test_service_environment_carries_the_same_drain_and_grace_as_the_pod_timing() -> None:
-    settings = WorkloadSettings(
-        shutdown={"preStopSeconds": 7, "drainDelaySeconds": 3, "shutdownGraceSeconds": 25}
+    settings = GrpcServiceSettings(
+        namespace="grpc-greeter",
+        shutdown=ShutdownSettings(pre_stop_seconds=7, drain_delay_seconds=3, shutdown_grace_seconds=25),
     )
-    timing = m.shutdown_timing(settings.shutdown)
-    env = m.container_env(settings, timing)
+    timing = m.shutdown_timing(shutdown_policy(settings))
+    env = m.container_env("greeter", server_tuning(settings), timing)
     assert env["DRAIN_DELAY_SECONDS"] == "3"
     assert env["SHUTDOWN_GRACE_SECONDS"] == "25"
     assert (env["GRPC_PORT"], env["GRPC_TLS_PORT"], env["METRICS_PORT"]) == ("50051", "50443", "9464")
     assert env["TLS_CERT_FILE"] == env["TLS_KEY_FILE"] == "/mnt/secrets/greeter-tls.pem"
     assert env["APPLICATIONINSIGHTS_CONNECTION_STRING_FILE"] == "/mnt/secrets/appinsights-connection-string"
     assert env["APPLICATIONINSIGHTS_STORAGE_DIRECTORY"].startswith(m.TMP_PATH + "/")
-    assert env["OTEL_SERVICE_NAME"] == settings.name
+    assert env["OTEL_SERVICE_NAME"] == "greeter"
+    assert m.container_env("orders", server_tuning(settings), timing)["TLS_CERT_FILE"] == (
+        "/mnt/secrets/orders-tls.pem"
+    )
     assert not any(k.rsplit("_", 2)[-1] == "CONNECTION_STRING" for k in env)  # secrets only as files
 
 
@@ -108,8 +114,8 @@ def test_pod_labels_select_like_the_service_and_opt_into_workload_identity() -> 
 
 
 def test_key_vault_objects_always_mount_app_insights_and_the_tls_pem() -> None:
-    objects = m.workload_key_vault_objects(
-        "appinsights-connection-string", "greeter-tls", ["db", "greeter-tls", "db"]
+    objects = m.service_key_vault_objects(
+        "greeter", "appinsights-connection-string", "greeter-tls", ["db", "greeter-tls", "db"]
     )
     assert [(o.name, o.file_name) for o in objects] == [
         ("appinsights-connection-string", "appinsights-connection-string"),
@@ -129,18 +135,18 @@ def test_key_vault_objects_always_mount_app_insights_and_the_tls_pem() -> None:
 
 
 def test_pod_annotations_hold_the_app_until_the_proxy_starts_and_drain_the_proxy_past_the_app() -> None:
-    settings = WorkloadSettings()
-    timing = m.shutdown_timing(settings.shutdown)
-    annotations = m.pod_annotations(settings, timing, None)
-    proxy = json.loads(annotations["proxy.istio.io/config"])
-    assert proxy == {
+    timing = m.shutdown_timing(m.ShutdownPolicy())
+    proxy = m.ContainerResources("100m", "128Mi", "1", "256Mi")
+    annotations = m.pod_annotations("greeter", proxy, timing, None)
+    proxy_config = json.loads(annotations["proxy.istio.io/config"])
+    assert proxy_config == {
         "holdApplicationUntilProxyStarts": True,
         "terminationDrainDuration": f"{timing.proxy_drain_seconds}s",
     }
     # Only the metrics port bypasses the sidecar; the TLS port stays in the mesh (mTLS + AuthorizationPolicy).
     assert annotations["traffic.sidecar.istio.io/excludeInboundPorts"] == "9464"
     assert not any(k.startswith("dapr.io/") for k in annotations)
-    dapr = m.pod_annotations(settings, timing, "greeter-dapr")
+    dapr = m.pod_annotations("greeter", proxy, timing, "greeter-dapr")
     assert dapr["dapr.io/app-protocol"] == "grpc" and dapr["dapr.io/app-port"] == "50051"
 
 
@@ -166,7 +172,7 @@ def test_authorization_policy_allows_only_gateways_on_their_ports_and_the_namesp
 def test_virtual_service_sets_timeout_and_retries_on_unavailable_and_binds_the_gateway() -> None:
     spec = m.virtual_service_spec(
         "svc.ns.svc.cluster.local",
-        TrafficSettings(),
+        m.TrafficPolicy(),
         ingress_host="g.example.com",
         gateway="aks-istio-ingress/gw",
     )
@@ -176,11 +182,11 @@ def test_virtual_service_sets_timeout_and_retries_on_unavailable_and_binds_the_g
     assert route["timeout"] == "30s"
     assert "unavailable" in route["retries"]["retryOn"].split(",")
     assert route["route"][0]["destination"]["port"]["number"] == 50051
-    assert m.virtual_service_spec("h", TrafficSettings())["gateways"] == ["mesh"]
+    assert m.virtual_service_spec("h", m.TrafficPolicy())["gateways"] == ["mesh"]
 
 
 def test_destination_rule_balances_per_request_and_ejects_outliers() -> None:
-    spec = m.destination_rule_spec("h", TrafficSettings())
+    spec = m.destination_rule_spec("h", m.TrafficPolicy())
     policy = spec["trafficPolicy"]
     assert policy["loadBalancer"] == {"simple": "LEAST_REQUEST"}
     assert policy["outlierDetection"]["consecutiveGatewayErrors"] == 5
@@ -189,8 +195,7 @@ def test_destination_rule_balances_per_request_and_ejects_outliers() -> None:
 
 
 def test_hpa_scales_on_the_app_containers_cpu_and_scales_down_slowly() -> None:
-    settings = WorkloadSettings()
-    spec = m.hpa_spec("greeter", "greeter", settings.autoscaling)
+    spec = m.hpa_spec("greeter", "greeter", m.AutoscalingPolicy())
     metric = spec.metrics[0]
     assert metric.type == "ContainerResource"
     assert (metric.container_resource.name, metric.container_resource.container) == ("cpu", "greeter")
@@ -200,9 +205,30 @@ def test_hpa_scales_on_the_app_containers_cpu_and_scales_down_slowly() -> None:
 
 
 def test_request_rate_query_counts_started_rpcs_of_the_namespace() -> None:
-    query = m.request_rate_query("grpc-greeter")
+    query = m.request_rate_query("grpc-greeter", ["helloworld.Greeter"])
     assert query.startswith("sum(rate(grpc_server_started_total{")
     assert 'namespace="grpc-greeter"' in query
+    assert 'grpc_service="helloworld.Greeter"' in query
+
+
+def test_request_rate_query_counts_the_services_own_grpc_services() -> None:
+    query = m.request_rate_query("grpc-orders", ["orders.v1.Orders", "orders.v1.Admin"])
+    assert 'grpc_service=~"orders.v1.Admin|orders.v1.Orders"' in query
+    assert "helloworld" not in query
+
+
+def test_grpc_service_names_come_from_the_proto_package_and_services() -> None:
+    proto = (
+        "syntax = 'proto3';\n// service Hidden {\npackage orders.v1;\nservice Orders {\n}\nservice Admin {}\n"
+    )
+    assert m.grpc_service_names(proto) == ["orders.v1.Orders", "orders.v1.Admin"]
+    helloworld = (Path(__file__).resolve().parents[2] / "service/protos/helloworld.proto").read_text()
+    assert m.grpc_service_names(helloworld) == ["helloworld.Greeter"]
+
+
+def test_port_and_secret_names_are_per_service() -> None:
+    assert (m.grpc_port_name("orders"), m.tls_port_name("orders")) == ("grpc-orders", "tls-orders")
+    assert m.tls_pem_file("orders") == "orders-tls.pem"
 
 
 def test_ingress_certificate_sync_produces_a_tls_secret_with_the_addon_identity() -> None:

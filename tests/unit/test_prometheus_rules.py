@@ -132,7 +132,9 @@ def alerts(**overrides):
         "severity": 1,
         **overrides,
     }
-    return {rule.alert: rule for rule in grpc_alert_rules(["grpc-greeter", "payments"], **thresholds).rules}
+    group = grpc_alert_rules(["grpc-greeter", "payments"], services={"grpc-greeter": "greeter"}, **thresholds)
+    greeter = [rule for rule in group.rules if rule.labels["service"] == "greeter"]
+    return {rule.alert: rule for rule in greeter}
 
 
 def test_grpc_alerts_cover_restarts_autoscaling_errors_and_latency():
@@ -144,7 +146,39 @@ def test_grpc_alerts_cover_restarts_autoscaling_errors_and_latency():
         "GrpcLatencyP99High",
     }
     assert all(rule.severity == 1 for rule in rules.values())
-    assert all('=~"grpc-greeter|payments"' in rule.expression for rule in rules.values())
+    assert all('=~"grpc-greeter"' in rule.expression for rule in rules.values())
+
+
+def test_grpc_alerts_are_per_service_each_scoped_to_its_namespace_and_labelled():
+    group = grpc_alert_rules(
+        ["grpc-greeter", "grpc-orders"],
+        services={"grpc-greeter": "greeter", "grpc-orders": "orders"},
+        pod_restarts=3,
+        grpc_error_ratio=0.05,
+        grpc_p99_latency_ms=500,
+        hpa_max_replicas_minutes=15,
+        severity=1,
+    )
+    by_service: dict[str, list] = {}
+    for rule in group.rules:
+        by_service.setdefault(rule.labels["service"], []).append(rule)
+    assert sorted(by_service) == ["greeter", "orders"]
+    assert all(len(rules) == 4 for rules in by_service.values())
+    assert all(
+        '"grpc-orders"' in r.expression and "grpc-greeter" not in r.expression for r in by_service["orders"]
+    )
+
+
+def test_more_services_than_a_rule_group_holds_are_refused():
+    with pytest.raises(ValueError, match="20 rules"):
+        grpc_alert_rules(
+            [f"ns-{i}" for i in range(6)],
+            pod_restarts=3,
+            grpc_error_ratio=0.05,
+            grpc_p99_latency_ms=500,
+            hpa_max_replicas_minutes=15,
+            severity=1,
+        )
 
 
 def test_error_ratio_counts_only_server_side_grpc_statuses_from_the_server_sidecar():
