@@ -1,5 +1,7 @@
-"""GrpcWorkload under the mock engine: the exact Kubernetes and Azure inputs the engine receives."""
+"""GrpcService (with the ServicePlatform it shares) under the mock engine: the exact Kubernetes and Azure
+inputs the engine receives. Args come from settings through the program's adapter, as `__main__.py` makes them."""
 
+import dataclasses
 import json
 from functools import cache
 from typing import Any
@@ -9,8 +11,11 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import azure_ids
+from components.grpc_service import GrpcService, GrpcServiceArgs, validate_grpc_service_args
+from components.naming import StackNames
+from components.service_platform import ServicePlatform, validate_service_platform_args
 from components.settings import load_settings
-from components.workload import GrpcWorkload, GrpcWorkloadArgs, validate_grpc_workload_args
+from program.adapters.services import ServiceAzureContext, platform_args, service_args
 from tools.mock_engine import SUBSCRIPTION_ID, TENANT_ID, Plan, RecordedResource, fake_guid, run_program
 
 VAULT_ID = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-grpc"
@@ -20,18 +25,26 @@ ADDON_CLIENT_ID = "00000000-0000-4000-8000-0000000000a1"
 ADDON_OBJECT_ID = "00000000-0000-4000-8000-0000000000a2"
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/"
 IDENTITY = "id-grpc-dev-weu-greeter"
-SCALER_IDENTITY = "id-grpc-dev-weu-greeter-scaler"
+SCALER_IDENTITY = "id-grpc-dev-weu-keda-operator"
 CONFIGURED_IMAGE = "crgrpcdevweu.azurecr.io/grpc-greeter:0.1.0"  # as CI configures it (a pushed tag)
+NAMES = StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID)
+
+
+def _settings(workload: dict[str, Any], name: str = "greeter", platform: dict[str, Any] | None = None) -> Any:
+    workload = {"image": CONFIGURED_IMAGE, **workload}
+    config: dict[str, Any] = {"environment": "dev", "location": "westeurope", "services": {name: workload}}
+    if workload.get("ingress", {}).get("host"):
+        config["cluster"] = {"istio": {"externalIngressGateway": True}}
+    if platform:
+        config["platform"] = platform
+    return load_settings(config)
 
 
 def _args(
-    workload: dict[str, Any], ready: list[pulumi.Resource] | None = None, **overrides: Any
-) -> GrpcWorkloadArgs:
-    workload = {"image": CONFIGURED_IMAGE, **workload}
-    settings = load_settings({"environment": "dev", "location": "westeurope", "workload": workload})
-    values: dict[str, Any] = dict(
-        settings=settings.workload,
-        provider=k8s.Provider("k8s", kubeconfig="{}") if ready is not None else None,
+    workload: dict[str, Any], name: str = "greeter", keda_client_id: Any = "keda-client-id", **overrides: Any
+) -> GrpcServiceArgs:
+    settings = _settings(workload, name)
+    azure = ServiceAzureContext(
         resource_group_name="rg",
         location="westeurope",
         subscription_id=SUBSCRIPTION_ID,
@@ -40,29 +53,58 @@ def _args(
         vault_id=VAULT_ID,
         vault_name="kv-grpc",
         istio_revision="asm-1-28",
-        identity_name=IDENTITY,
-        scaler_identity_name=SCALER_IDENTITY,
-        monitor_workspace_id=AMW_ID,
+        app_insights_secret_name="appinsights-connection-string",
         prometheus_query_endpoint=QUERY_ENDPOINT,
+        keda_client_id=keda_client_id,
         key_vault_secrets_provider_client_id=ADDON_CLIENT_ID,
         key_vault_secrets_provider_object_id=ADDON_OBJECT_ID,
-        kubernetes_ready=ready or [],
     )
-    values.update(overrides)
-    return GrpcWorkloadArgs(**values)
+    args = service_args(
+        name,
+        settings.services[name],
+        settings,
+        NAMES,
+        azure,
+        image=None,
+        image_version="",
+        tls_secret_name="",
+    )
+    ingress = {k.removeprefix("ingress."): v for k, v in overrides.items() if k.startswith("ingress.")}
+    if ingress and args.ingress is not None:
+        args.ingress = dataclasses.replace(args.ingress, **ingress)
+    return dataclasses.replace(args, **{k: v for k, v in overrides.items() if not k.startswith("ingress.")})
 
 
 @cache
-def _plan(workload_json: str) -> Plan:
+def _plan(workload_json: str, name: str, platform_json: str) -> Plan:
     def program() -> None:
         ready = pulumi.CustomResource("test:index:Ready", "cluster-ready")
-        GrpcWorkload("workload", _args(json.loads(workload_json), ready=[ready]))
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        workload = json.loads(workload_json)
+        settings = _settings(workload, name, json.loads(platform_json))
+        platform = ServicePlatform(
+            "platform",
+            platform_args(
+                settings,
+                NAMES,
+                resource_group_name="rg",
+                subscription_id=SUBSCRIPTION_ID,
+                oidc_issuer_url=ISSUER,
+                monitor_workspace_id=AMW_ID,
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[ready]),
+        )
+        GrpcService(
+            name,
+            _args(workload, name, keda_client_id=platform.keda_client_id),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[ready, platform]),
+        )
 
     return run_program(program, {}, stack="test")
 
 
-def plan_of(**workload: Any) -> Plan:
-    return _plan(json.dumps(workload, sort_keys=True))
+def plan_of(_name: str = "greeter", _platform: dict[str, Any] | None = None, **workload: Any) -> Plan:
+    return _plan(json.dumps(workload, sort_keys=True), _name, json.dumps(_platform or {}, sort_keys=True))
 
 
 def k8s_object(plan: Plan, kind: str, name: str | None = None) -> dict[str, Any]:
@@ -381,7 +423,9 @@ def test_mesh_wide_access_logging_lives_in_the_istio_root_namespace() -> None:
     assert telemetry["metadata"]["namespace"] == "aks-istio-system"
     assert telemetry["spec"] == {"accessLogging": [{"providers": [{"name": "envoy"}]}]}
     assert not [
-        o for o in plan_of(traffic={"accessLogging": False}).kubernetes_objects() if o["kind"] == "Telemetry"
+        o
+        for o in plan_of(_platform={"accessLogging": False}).kubernetes_objects()
+        if o["kind"] == "Telemetry"
     ]
 
 
@@ -436,7 +480,7 @@ def test_probe_port_is_the_container_port_and_the_service_target_port() -> None:
 
 
 def test_federated_subject_names_the_rendered_namespace_and_service_account() -> None:
-    plan = plan_of(name="hello", namespace="grpc-hello")
+    plan = plan_of(_name="hello", namespace="grpc-hello")
     account = k8s_object(plan, "ServiceAccount")
     pod = k8s_object(plan, "Deployment")["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == account["metadata"]["name"]
@@ -481,12 +525,12 @@ def test_every_kubernetes_object_uses_the_cluster_provider_and_waits_for_the_clu
 
 def test_deployment_waits_for_its_secrets_identity_and_role() -> None:
     plan = plan_of()
-    dependencies = plan.one("kubernetes:apps/v1:Deployment", "workload-deployment").dependencies
+    dependencies = plan.one("kubernetes:apps/v1:Deployment", "greeter-deployment").dependencies
     for name in (
-        "workload-identity-fic",
-        "workload-identity-role-0",
-        "workload-secret-provider-class",
-        "workload-service-account",
+        "greeter-identity-fic",
+        "greeter-identity-role-0",
+        "greeter-secret-provider-class",
+        "greeter-service-account",
     ):
         assert any(d.endswith(f"::{name}") for d in dependencies), name
 
@@ -495,18 +539,46 @@ def test_deployment_waits_for_its_secrets_identity_and_role() -> None:
     ("workload", "overrides", "field"),
     [
         ({"autoscaling": {"mode": "keda"}}, {"prometheus_query_endpoint": None}, "prometheus_query_endpoint"),
-        ({"autoscaling": {"mode": "keda"}}, {"scaler_identity_name": ""}, "scaler_identity_name"),
+        ({"autoscaling": {"mode": "keda"}}, {"keda_client_id": None}, "keda_client_id"),
+        ({"autoscaling": {"mode": "keda"}}, {"grpc_services": []}, "grpc_services"),
         (
             {"ingress": {"host": "g.example.com"}},
-            {"key_vault_secrets_provider_object_id": None},
+            {"ingress.key_vault_secrets_provider_object_id": None},
             "key_vault_secrets_provider_object_id",
         ),
         ({}, {"istio_revision": "1.28"}, "istio_revision"),
-        ({}, {"tls_secret_name": ""}, "tls_secret_name"),
+        ({}, {"image": ""}, "image"),
+        ({}, {"service_name": "9lives"}, "service_name"),
+        ({}, {"vault_id": ""}, "vault_id"),
     ],
 )
 def test_invalid_args_are_rejected_naming_the_field(
     workload: dict[str, Any], overrides: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValueError, match=field):
-        validate_grpc_workload_args(_args(workload, **overrides))
+        validate_grpc_service_args(_args(workload, **overrides))
+
+
+def test_args_defaults_name_the_namespace_and_the_tls_secret_after_the_service() -> None:
+    args = GrpcServiceArgs(service_name="orders")
+    assert (args.namespace, args.tls_secret_name) == ("", "")  # resolved by the component:
+    plan = plan_of(_name="orders", apim={"path": "orders"})
+    assert k8s_object(plan, "Namespace", "grpc-orders")
+    spc = k8s_object(plan, "SecretProviderClass", "orders-secrets")["spec"]["parameters"]["objects"]
+    assert "orders-tls" in spc and "orders-tls.pem" in spc and "greeter" not in spc
+    ports = {p["name"] for p in k8s_object(plan, "Service", "orders")["spec"]["ports"]}
+    assert ports == {"grpc-orders", "tls-orders", "http-metrics"}
+
+
+def test_platform_refuses_keda_without_its_identity_name() -> None:
+    args = platform_args(
+        _settings({"autoscaling": {"mode": "keda"}}),
+        NAMES,
+        resource_group_name="rg",
+        subscription_id=SUBSCRIPTION_ID,
+        oidc_issuer_url=ISSUER,
+        monitor_workspace_id=AMW_ID,
+    )
+    validate_service_platform_args(args)
+    with pytest.raises(ValueError, match="keda_identity_name"):
+        validate_service_platform_args(dataclasses.replace(args, keda_identity_name=""))
