@@ -18,6 +18,18 @@ from tools.mock_engine import Plan, run_program  # noqa: E402
 from tools.offline_plan import available_stacks, plan_stack  # noqa: E402
 
 STACKS = available_stacks()
+EXAMPLE_STACKS: dict[str, tuple[str, Path]] = {
+    "two-services": ("dev", REPO_ROOT / "examples" / "two-services.yaml"),
+}
+"""Example stack files planned like the stacks (`--stack dev --stack-file examples/two-services.yaml`)."""
+
+
+def plan_named(stack: str) -> Plan:
+    """`plan_stack` of a stack in `stacks/` or of an example stack file (`EXAMPLE_STACKS`)."""
+    if stack in EXAMPLE_STACKS:
+        name, stack_file = EXAMPLE_STACKS[stack]
+        return plan_stack(name, stack_file)
+    return plan_stack(stack)
 
 
 def _shared_plan(stack: str, directory: Path) -> Plan:
@@ -35,8 +47,8 @@ def _shared_plan(stack: str, directory: Path) -> Plan:
             if done.exists():
                 return pickle.loads(done.read_bytes())
             time.sleep(0.05)
-        return plan_stack(stack)
-    plan = plan_stack(stack)
+        return plan_named(stack)
+    plan = plan_named(stack)
     partial = done.with_suffix(".partial")
     partial.write_bytes(pickle.dumps(plan))
     partial.replace(done)  # atomic: a waiting worker never reads half a file
@@ -50,7 +62,8 @@ PLAN_WAIT = 120.0
 def stack_plan(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Callable[[str], Plan]:
-    """The offline plan of a stack in `stacks/`, computed once per test run (shared by xdist workers)."""
+    """The offline plan of a stack in `stacks/` (or an `EXAMPLE_STACKS` file), computed once per test run
+    (shared by xdist workers)."""
     cache: dict[str, Plan] = {}
     # Workers of one run share the parent of their base temp directories; a run without xdist
     # computes in-process.
@@ -61,7 +74,7 @@ def stack_plan(
 
     def get(stack: str) -> Plan:
         if stack not in cache:
-            cache[stack] = _shared_plan(stack, shared) if shared is not None else plan_stack(stack)
+            cache[stack] = _shared_plan(stack, shared) if shared is not None else plan_named(stack)
         return cache[stack]
 
     return get

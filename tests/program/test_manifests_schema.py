@@ -1,4 +1,4 @@
-"""Every Kubernetes object of the dev and prod plans passes the API server's strict validation.
+"""Every Kubernetes object of the dev and prod plans (and of examples/two-services.yaml) passes the API server's strict validation.
 
 Core kinds: `kubernetes_validate` (the official OpenAPI schemas) in strict mode, for the cluster's
 Kubernetes minor (or the nearest one this kubernetes-validate release ships, see docs/workload.md).
@@ -12,12 +12,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from kubernetes_validate.utils import all_versions
 
+from components.grpc_service import GrpcService
+from components.naming import StackNames
+from components.service_platform import ServicePlatform
 from components.settings import DEFAULT_KUBERNETES_VERSION, load_settings
-from components.workload import GrpcWorkload, GrpcWorkloadArgs
+from program.adapters.services import ServiceAzureContext, platform_args, service_args
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import Plan
 
@@ -28,7 +32,7 @@ def objects_of(plan: Plan) -> Iterator[dict[str, Any]]:
     yield from plan.kubernetes_objects()
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "two-services"])
 def test_every_kubernetes_object_of_the_stack_passes_strict_schema_validation(
     stack: str, stack_plan: Callable[[str], Plan]
 ) -> None:
@@ -43,9 +47,11 @@ def test_every_kubernetes_object_of_the_stack_passes_strict_schema_validation(
 
 def _stack_config(stack: str) -> dict[str, Any]:
     from components.settings import config_from_stack_file
+    from tests.conftest import EXAMPLE_STACKS
     from tools.offline_plan import STACKS_DIR, read_stack_config
 
-    return config_from_stack_file(read_stack_config(STACKS_DIR / f"Pulumi.{stack}.yaml")[0])
+    stack_file = EXAMPLE_STACKS[stack][1] if stack in EXAMPLE_STACKS else STACKS_DIR / f"Pulumi.{stack}.yaml"
+    return config_from_stack_file(read_stack_config(stack_file)[0])
 
 
 FULL_WORKLOAD = {
@@ -57,33 +63,54 @@ FULL_WORKLOAD = {
 
 
 def build_full_workload(workload: dict[str, Any]) -> Callable[[], None]:
-    """A program with only GrpcWorkload, every optional part on."""
+    """A program with only the ServicePlatform and one GrpcService, every optional part on."""
 
     def program() -> None:
         workload_with_image = {"image": "crgrpcdevweu.azurecr.io/grpc-greeter:0.1.0", **workload}
         settings = load_settings(
-            {"environment": "dev", "location": "westeurope", "workload": workload_with_image}
+            {
+                "environment": "dev",
+                "location": "westeurope",
+                "services": {"greeter": workload_with_image},
+                "cluster": {"istio": {"externalIngressGateway": True}},
+            }
         )
-        GrpcWorkload(
-            "workload",
-            GrpcWorkloadArgs(
-                settings=settings.workload,
-                provider=k8s.Provider("k8s", kubeconfig="{}"),
+        names = StackNames("grpc", "dev", "westeurope", "00000000-0000-4000-8000-000000000001")
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        platform = ServicePlatform(
+            "platform",
+            platform_args(
+                settings,
+                names,
                 resource_group_name="rg-grpc-dev-weu",
-                location="westeurope",
                 subscription_id="00000000-0000-4000-8000-000000000001",
-                tenant_id="00000000-0000-4000-8000-000000000002",
                 oidc_issuer_url="https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
-                vault_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-grpc",
-                vault_name="kv-grpc",
-                istio_revision="asm-1-28",
-                identity_name="id-grpc-dev-weu-greeter",
-                scaler_identity_name="id-grpc-dev-weu-greeter-scaler",
                 monitor_workspace_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Monitor/accounts/amw",
-                prometheus_query_endpoint="https://amw.westeurope.prometheus.monitor.azure.com",
-                key_vault_secrets_provider_client_id="00000000-0000-4000-8000-0000000000a1",
-                key_vault_secrets_provider_object_id="00000000-0000-4000-8000-0000000000a2",
             ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        azure = ServiceAzureContext(
+            resource_group_name="rg-grpc-dev-weu",
+            location="westeurope",
+            subscription_id="00000000-0000-4000-8000-000000000001",
+            tenant_id="00000000-0000-4000-8000-000000000002",
+            oidc_issuer_url="https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
+            vault_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-grpc",
+            vault_name="kv-grpc",
+            istio_revision="asm-1-28",
+            app_insights_secret_name="appinsights-connection-string",
+            prometheus_query_endpoint="https://amw.westeurope.prometheus.monitor.azure.com",
+            keda_client_id=platform.keda_client_id,
+            key_vault_secrets_provider_client_id="00000000-0000-4000-8000-0000000000a1",
+            key_vault_secrets_provider_object_id="00000000-0000-4000-8000-0000000000a2",
+        )
+        service = settings.services["greeter"]
+        GrpcService(
+            "greeter",
+            service_args(
+                "greeter", service, settings, names, azure, image=None, image_version="", tls_secret_name=""
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider], depends_on=[platform]),
         )
 
     return program

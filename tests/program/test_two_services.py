@@ -1,0 +1,169 @@
+"""examples/two-services.yaml: the dev stack plus `orders`, planned as the README says
+(`python -m tools.offline_plan --stack dev --stack-file examples/two-services.yaml`).
+
+Each service gets its own objects, the cluster-wide ones exist once, and no two services share a name
+the cluster or Azure would refuse twice. (Strict schema validation of the same plan:
+tests/program/test_manifests_schema.py, parametrized over this example.)
+"""
+
+import contextlib
+import io
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools import offline_plan
+from tools.mock_engine import Plan
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-services.yaml"
+SERVICES = {"greeter": "grpc-greeter", "orders": "grpc-orders"}
+PER_SERVICE_KINDS = (
+    "Namespace",
+    "ServiceAccount",
+    "SecretProviderClass",
+    "Deployment",
+    "Service",
+    "PodDisruptionBudget",
+    "DestinationRule",
+    "VirtualService",
+    "AuthorizationPolicy",
+    "PeerAuthentication",
+    "PodMonitor",
+)
+
+
+@pytest.fixture(scope="module")
+def plan(stack_plan: Callable[[str], Plan]) -> Plan:
+    return stack_plan("two-services")
+
+
+def objects(plan: Plan, kind: str) -> list[dict[str, Any]]:
+    return [o for o in plan.kubernetes_objects() if o["kind"] == kind]
+
+
+def test_the_documented_command_plans_the_example() -> None:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = offline_plan.main(
+            ["--stack", "dev", "--stack-file", str(EXAMPLE), "--out", "/tmp/two-services-plan"]
+        )
+    assert code == 0, err.getvalue()
+
+
+def test_each_service_has_its_own_namespace_and_one_of_each_object(plan: Plan) -> None:
+    namespaces = {o["metadata"]["name"] for o in objects(plan, "Namespace")}
+    assert set(SERVICES.values()) <= namespaces
+    for kind in PER_SERVICE_KINDS:
+        per_namespace = Counter(
+            o["metadata"]["namespace"] if kind != "Namespace" else o["metadata"]["name"]
+            for o in objects(plan, kind)
+        )
+        for namespace in SERVICES.values():
+            assert per_namespace[namespace] == 1, (kind, namespace, per_namespace)
+    assert len(objects(plan, "NetworkPolicy")) == 3 * len(SERVICES)
+    autoscalers = objects(plan, "HorizontalPodAutoscaler") + objects(plan, "ScaledObject")
+    assert sorted(o["metadata"]["namespace"] for o in autoscalers) == sorted(SERVICES.values())
+
+
+def test_cluster_wide_objects_exist_once(plan: Plan) -> None:
+    telemetry = objects(plan, "Telemetry")
+    assert [(t["metadata"]["namespace"], t["metadata"]["name"]) for t in telemetry] == [
+        ("aks-istio-system", "mesh-default")
+    ]
+    patches = plan.of_type("kubernetes:core/v1:ServiceAccountPatch")
+    assert [(p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]) for p in patches] == [
+        ("kube-system", "keda-operator")
+    ]
+    assert len(plan.of_type("aksgrpc:service_platform:ServicePlatform")) == 1
+    assert len(plan.of_type("aksgrpc:grpc_service:GrpcService")) == len(SERVICES)
+
+
+def test_orders_scales_with_keda_on_its_own_grpc_service_through_the_platform_identity(plan: Plan) -> None:
+    (scaled,) = objects(plan, "ScaledObject")
+    assert scaled["metadata"]["namespace"] == "grpc-orders"
+    query = scaled["spec"]["triggers"][0]["metadata"]["query"]
+    assert 'grpc_service="orders.v1.Orders"' in query and "helloworld" not in query
+    (auth,) = objects(plan, "TriggerAuthentication")
+    (patch,) = plan.of_type("kubernetes:core/v1:ServiceAccountPatch")
+    assert (
+        auth["spec"]["podIdentity"]["identityId"]
+        == patch.inputs["metadata"]["annotations"]["azure.workload.identity/client-id"]
+    )
+    (hpa,) = objects(plan, "HorizontalPodAutoscaler")
+    assert hpa["metadata"]["namespace"] == "grpc-greeter"
+
+
+def test_port_names_secret_names_and_identities_differ_per_service(plan: Plan) -> None:
+    ports = {
+        o["metadata"]["namespace"]: sorted(p["name"] for p in o["spec"]["ports"])
+        for o in objects(plan, "Service")
+    }
+    assert ports["grpc-greeter"] == ["grpc-greeter", "http-metrics", "tls-greeter"]
+    assert ports["grpc-orders"] == ["grpc-orders", "http-metrics", "tls-orders"]
+    secrets = {r.inputs["secretName"] for r in plan.of_type("azure-native:keyvault:Secret")}
+    assert {"greeter-tls", "orders-tls"} <= secrets
+    spcs = {
+        o["metadata"]["namespace"]: o["spec"]["parameters"]["objects"]
+        for o in objects(plan, "SecretProviderClass")
+    }
+    assert "orders-tls" in spcs["grpc-orders"] and "greeter-tls" not in spcs["grpc-orders"]
+    identities = [
+        r.inputs["resourceName"] for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
+    ]
+    assert len(identities) == len(set(identities))
+    assert {"id-grpc-dev-weu-greeter", "id-grpc-dev-weu-orders", "id-grpc-dev-weu-keda-operator"} <= set(
+        identities
+    )
+    accounts = {
+        o["metadata"]["namespace"]: o["metadata"]["annotations"]["azure.workload.identity/client-id"]
+        for o in objects(plan, "ServiceAccount")
+    }
+    assert accounts["grpc-greeter"] != accounts["grpc-orders"]
+    subjects = {
+        r.inputs["subject"] for r in plan.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+    }
+    assert {
+        "system:serviceaccount:grpc-greeter:greeter",
+        "system:serviceaccount:grpc-orders:orders",
+    } <= subjects
+
+
+def test_each_service_has_its_own_backend_certificate(plan: Plan) -> None:
+    certificates = plan.of_type("aksgrpc:backend_tls:BackendCertificate")
+    assert sorted(c.name for c in certificates) == ["greeter-backend-tls", "orders-backend-tls"]
+    common_names = {
+        r.inputs["subject"]["commonName"] for r in plan.of_type("tls:index/certRequest:CertRequest")
+    }
+    assert common_names == {"greeter.grpc-greeter.svc.cluster.local", "orders.grpc-orders.svc.cluster.local"}
+
+
+def test_alert_rules_are_per_service_and_carry_the_service_label(plan: Plan) -> None:
+    (group,) = [
+        r
+        for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+        if r.inputs["ruleGroupName"].startswith("GrpcAlertRulesRuleGroup")
+    ]
+    rules = group.inputs["rules"]
+    assert all("service" in rule["labels"] for rule in rules)
+    by_service = Counter(rule["labels"]["service"] for rule in rules)
+    assert len(by_service) == len(SERVICES) and set(by_service.values()) == {4}
+    for rule in rules:
+        others = [
+            ns for ns in SERVICES.values() if ns != rule["labels"]["service"] and ns in rule["expression"]
+        ]
+        assert len([ns for ns in SERVICES.values() if f'"{ns}"' in rule["expression"]]) == 1, others
+
+
+def test_stack_outputs_describe_every_service(plan: Plan) -> None:
+    services = plan.outputs["services"]
+    assert sorted(services) == sorted(SERVICES)
+    for name, namespace in SERVICES.items():
+        entry = services[name]
+        assert entry["namespace"] == namespace
+        assert entry["host"] == f"{name}.{namespace}.svc.cluster.local"
+        assert entry["tlsPort"] == 50443
+        assert entry["identityClientId"] and entry["image"] and entry["backendCaCertificatePem"]
+    assert services["orders"]["apiPath"] == "orders" and services["greeter"]["apiPath"] == ""
+    assert services["orders"]["image"] == "crgrpcdevweu.azurecr.io/orders:1.0.0"
