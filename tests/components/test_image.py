@@ -17,7 +17,7 @@ from components.image import (
     source_tree_tag,
     validate_service_image_args,
 )
-from components.settings import SettingsError, WorkloadSettings, load_settings
+from components.settings import SettingsError, load_settings
 from tests.conftest import REPO_ROOT, STACKS
 from tests.program.test_first_deploy import plan_with
 from tools.mock_engine import DEPLOYER_OBJECT_ID, FAKE_ACR_REFRESH_TOKEN, FAKE_ENTRA_TOKEN, Plan
@@ -33,7 +33,7 @@ CI_IMAGE = "crgrpcshared.azurecr.io/grpc-greeter@sha256:" + "ab" * 32
 
 
 def _workload_container(plan: Plan) -> dict:
-    deployment = next(d for d in plan.of_type(DEPLOYMENT) if d.name == "workload-deployment")
+    deployment = next(d for d in plan.of_type(DEPLOYMENT) if d.name == "greeter-deployment")
     return deployment.inputs["spec"]["template"]["spec"]["containers"][0]
 
 
@@ -62,7 +62,7 @@ def test_the_deployment_runs_the_pushed_digest_of_the_build(
     assert len(ref.rsplit("@sha256:", 1)[1]) == 64
     container = _workload_container(plan)
     assert container["image"] == ref
-    deployment = next(d for d in plan.of_type(DEPLOYMENT) if d.name == "workload-deployment")
+    deployment = next(d for d in plan.of_type(DEPLOYMENT) if d.name == "greeter-deployment")
     tag = build.inputs["tags"][0].rsplit(":", 1)[1]
     assert deployment.inputs["metadata"]["labels"]["app.kubernetes.io/version"] == tag
 
@@ -95,13 +95,13 @@ def test_the_build_waits_for_the_deployers_acr_push_to_propagate(
     assert len(pushes) == 1
     assert pushes[0].inputs["principalId"] == DEPLOYER_OBJECT_ID
     assert pushes[0].inputs["scope"].endswith(f"/registries/{registry.inputs['registryName']}")
-    sleep = next(s for s in plan.of_type(SLEEP) if s.name == "service-image-acr-push-propagation")
+    sleep = next(s for s in plan.of_type(SLEEP) if s.name == "greeter-image-acr-push-propagation")
     assert pushes[0].urn in sleep.dependencies
     assert sleep.urn in plan.one(IMAGE).dependencies
 
 
 def test_a_configured_image_is_used_as_is_and_nothing_is_built(tmp_path: Path) -> None:
-    plan = plan_with(tmp_path, "dev", workload={"image": CI_IMAGE})
+    plan = plan_with(tmp_path, "dev", services={"greeter": {"image": CI_IMAGE}})
     assert plan.of_type(IMAGE) == []
     assert plan.of_type(COMPONENT) == []
     assert not [r for r in plan.of_type(ROLE) if r.inputs["roleDefinitionId"].endswith(ACR_PUSH)]
@@ -186,11 +186,14 @@ def test_service_image_args_are_checked_naming_the_field(field: str, value: str,
 
 
 def test_no_placeholder_image_is_configured_by_default() -> None:
-    assert WorkloadSettings().image is None
-    assert WorkloadSettings().image_reference == ""
+    greeter = load_settings({"environment": "dev", "location": "westeurope"}).services["greeter"]
+    assert greeter.image is None
+    assert greeter.image_reference == ""
 
 
 @pytest.mark.parametrize("image", ["cr.azurecr.io/grpc-greeter:latest", "cr.azurecr.io/grpc-greeter"])
 def test_a_configured_image_must_be_a_digest_or_a_tag_other_than_latest(image: str) -> None:
-    with pytest.raises(SettingsError, match=r"aks-grpc:workload\.image: "):
-        load_settings({"environment": "dev", "location": "westeurope", "workload": {"image": image}})
+    with pytest.raises(SettingsError, match=r"aks-grpc:services\.greeter\.image: "):
+        load_settings(
+            {"environment": "dev", "location": "westeurope", "services": {"greeter": {"image": image}}}
+        )

@@ -46,7 +46,7 @@ def waiting_on_apim(plan: Plan) -> list[RecordedResource]:
     return [r for r in plan.resources if service.urn in waits_on(plan, r)]
 
 
-@pytest.fixture(params=[s for s in STACKS if s in ("dev", "prod")])
+@pytest.fixture(params=[*[s for s in STACKS if s in ("dev", "prod")], "two-services"])
 def plan(request, stack_plan) -> Plan:
     return stack_plan(request.param)
 
@@ -88,16 +88,17 @@ def test_cluster_identities_vault_and_backend_certificate_do_not_wait_on_apim(pl
         assert service.urn not in waits_on(plan, resource), f"{resource_type} {resource.name} waits on APIM"
 
 
-def test_no_workload_object_waits_on_apim(plan):
-    workload = plan.one("aksgrpc:workload:GrpcWorkload")
+def test_no_service_object_waits_on_apim(plan):
     service = apim_service(plan)
-    children = [r for r in plan.resources if workload.urn in ancestors(plan, r)]
-    assert children
-    assert [r.name for r in children if service.urn in waits_on(plan, r)] == []
+    for component_type in ("aksgrpc:grpc_service:GrpcService", "aksgrpc:service_platform:ServicePlatform"):
+        for component in plan.of_type(component_type):
+            children = [r for r in plan.resources if component.urn in ancestors(plan, r)]
+            assert children, component.name
+            assert [r.name for r in children if service.urn in waits_on(plan, r)] == []
 
 
 def test_backend_tls_secret_does_not_wait_on_apim(plan):
-    secret = plan.one("azure-native:keyvault:Secret", "backend-tls-secret")
+    secret = plan.one("azure-native:keyvault:Secret", "greeter-backend-tls-secret")
     assert apim_service(plan).urn not in waits_on(plan, secret)
 
 

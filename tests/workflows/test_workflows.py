@@ -359,9 +359,9 @@ def deploy_problems(repo: Workflows) -> Problems:
             problems.append(f"deploy.{stack}: PULUMI_STACK does not name the {stack} stack")
         if environment_name(job) != stack:
             problems.append(f"deploy.{stack}: must run in the GitHub environment `{stack}`")
-        image_set = [s for s in run_scripts(job) if "--path 'aks-grpc:workload.image'" in s]
+        image_set = [s for s in run_scripts(job) if "--path 'aks-grpc:services.greeter.image'" in s]
         if not image_set or "needs.image.outputs.image" not in str(job_env(deploy, job).get("IMAGE")):
-            problems.append(f"deploy.{stack}: must set aks-grpc:workload.image to the image job's output")
+            problems.append(f"deploy.{stack}: must set aks-grpc:services.greeter.image to the image job's output")
     prod_needs = (all_deploy_jobs.get("prod") or {}).get("needs") or []
     if "dev" not in ([prod_needs] if isinstance(prod_needs, str) else prod_needs):
         problems.append("deploy.prod: must need dev")
@@ -999,4 +999,4 @@ def test_preview_plans_against_the_deployed_image_not_a_fresh_build(repo: Workfl
     )
     keep = [i for i, s in enumerate(scripts) if "pulumi stack output workloadImage" in s]
     assert keep and keep[0] < preview_at
-    assert "--path 'aks-grpc:workload.image'" in scripts[keep[0]]
+    assert "--path 'aks-grpc:services.greeter.image'" in scripts[keep[0]]
