@@ -40,6 +40,7 @@ from components.settings import (
     StackSettings,
     config_from_stack_file,
     load_settings,
+    reserved_secret_names,
 )
 from tests.k8s_schemas import problems_of, schema_version
 from tools import offline_plan
@@ -60,24 +61,30 @@ REALISTIC: dict[str, list[Any]] = {
         "mcr.microsoft.com/azure-api-management/gateway:2.11.0",
         "mcr.microsoft.com/azure-api-management/gateway:2.12.1",
     ],
-    "workload.image": ["mcr.microsoft.com/aks-grpc/greeter:0.2.0", "example.azurecr.io/greeter:1.0.0"],
-    "workload.ingress.syncerImage": ["mcr.microsoft.com/oss/kubernetes/pause:3.10"],
+    "services.<name>.image": ["mcr.microsoft.com/aks-grpc/greeter:0.2.0", "example.azurecr.io/greeter:1.0.0"],
+    "services.<name>.ingress.syncerImage": ["mcr.microsoft.com/oss/kubernetes/pause:3.10"],
     "apim.apiHost": ["api.example.com", "grpc.example.com"],
-    "workload.ingress.host": ["grpc.example.com", "direct.example.com"],
-    "workload.secrets": [["db-password"], []],
+    "services.<name>.ingress.host": ["grpc.example.com", "direct.example.com"],
+    "services.<name>.secrets": [["db-password"], []],
     "keyVault.secrets": [["db-password"], ["db-password", "api-key"], ["apim-grpc-subscription-key"]],
     # Values where one setting meets another or a limit: names shared between settings, names the
     # cluster owns, the longest names, requests near their limits.
-    "workload.name": ["greeter", "a" * 45, "b" * 63],
-    "workload.namespace": ["grpc-greeter", "apim-gateway", "kube-system", "aks-istio-ingress", "n" * 63],
+    "services.<name>": ["greeter", "orders", "greeter-v2", "a" * 45, "b" * 58],
+    "services.<name>.namespace": [
+        "grpc-greeter",
+        "apim-gateway",
+        "kube-system",
+        "aks-istio-ingress",
+        "n" * 63,
+    ],
     "apim.gateway.namespace": ["apim-gateway", "grpc-greeter", "aks-istio-system", "g" * 63],
     "apim.gateway.name": ["apim-gateway", "gw" * 31],
     "apim.gateway.cpuRequest": ["500m", "2", "4"],
     "apim.gateway.memoryRequest": ["512Mi", "2Gi", "4Gi"],
-    "workload.resources.cpuRequest": ["250m", "1", "2"],
+    "services.<name>.resources.cpuRequest": ["250m", "1", "2"],
     "cluster.userPool.osDiskSizeGb": [64, 150, 400],
     "cluster.userPool.osDiskType": ["Ephemeral", "auto"],
-    "workload.ingress.certificateName": ["ingress-tls", "db-password"],
+    "services.<name>.ingress.certificateName": ["ingress-tls", "db-password"],
 }
 INVALID: list[Any] = [None, -1, "", "not valid", {"unexpected": 1}, ["x"], 10**9, True]
 
@@ -107,9 +114,19 @@ def _valid(annotation: Any, metadata: list[Any], density: float, key: str) -> st
         limits = _constraints(metadata)
         return st.lists(_valid(args[0], [], density, key), min_size=limits.get("min_length", 0), max_size=3)
     if origin is dict:
-        return st.dictionaries(
-            _valid(args[0], [], density, key), _valid(args[1], [], density, key), max_size=2
-        )
+        names = _valid(args[0], [], density, key)
+        value = args[1]
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            # A map of settings objects (`services`): realistic names, each entry a generated object
+            # whose keys read `services.<name>.image`.
+            entry_key = f"{key}.<name>"
+            names = (
+                st.one_of(st.sampled_from(REALISTIC[entry_key]), names) if entry_key in REALISTIC else names
+            )
+            return st.dictionaries(
+                names, model_config(value, density, f"{entry_key}."), min_size=1, max_size=2
+            )
+        return st.dictionaries(names, _valid(value, [], density, key), max_size=2)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return model_config(annotation, density, f"{key}.")
     limits = _constraints(metadata)
@@ -473,9 +490,14 @@ def test_the_property_catches_an_object_kubernetes_would_refuse() -> None:
 
 
 def test_the_property_passes_the_shipped_stacks() -> None:
-    for stack in ("dev", "prod"):
-        config, _ = offline_plan.read_stack_config(offline_plan.STACKS_DIR / f"Pulumi.{stack}.yaml")
-        assert_refused_or_deployable(config)
+    example = Path(__file__).resolve().parents[2] / "examples" / "two-services.yaml"
+    for stack_file in (
+        offline_plan.STACKS_DIR / "Pulumi.dev.yaml",
+        offline_plan.STACKS_DIR / "Pulumi.prod.yaml",
+        example,
+    ):
+        config, _ = offline_plan.read_stack_config(stack_file)
+        assert assert_refused_or_deployable(config) != 2, stack_file.name
 
 
 # --- the central tables match what the program creates -----------------------------------------------
@@ -486,7 +508,7 @@ FULL = {
     "aks-grpc:location": "westeurope",
     "aks-grpc:cluster": {"zones": []},
     "aks-grpc:apim": {"apiHost": "api.example.com", "apiHostCertificateId": "api-cert"},
-    "aks-grpc:workload": {"name": "echo", "namespace": "grpc-echo", "ingress": {"host": "grpc.example.com"}},
+    "aks-grpc:services": {"echo": {"namespace": "grpc-echo", "ingress": {"host": "grpc.example.com"}}},
 }
 
 
@@ -501,15 +523,17 @@ def full_plan() -> Any:
 def test_every_derived_name_in_the_table_is_a_name_the_program_creates(full_plan: Any) -> None:
     settings_ = load_settings(config_from_stack_file(FULL))
     text = offline_plan.resources_json(full_plan)
-    from components.settings import _config_value
+    from components.settings import _config_value, _derived_instances
 
-    for derived in DERIVED_NAMES:
-        name = derived.render({key: str(_config_value(settings_, key)) for key in derived.keys})
-        assert f'"{name}"' in text, derived.template
+    for template in DERIVED_NAMES:
+        for derived, _ in _derived_instances(settings_, template):
+            name = derived.render({key: str(_config_value(settings_, key)) for key in derived.keys})
+            assert f'"{name}"' in text, derived.template
 
 
 def test_reserved_secret_names_are_the_secrets_the_stack_writes(full_plan: Any) -> None:
     written = {
         r.inputs["secretName"] for r in full_plan.resources if r.type == "azure-native:keyvault:Secret"
     }
-    assert written == set(RESERVED_SECRET_NAMES)
+    assert written == set(reserved_secret_names(["echo"]))
+    assert set(RESERVED_SECRET_NAMES) == set(reserved_secret_names(["greeter"]))
