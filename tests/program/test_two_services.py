@@ -167,3 +167,16 @@ def test_stack_outputs_describe_every_service(plan: Plan) -> None:
         assert entry["identityClientId"] and entry["image"] and entry["backendCaCertificatePem"]
     assert services["orders"]["apiPath"] == "orders" and services["greeter"]["apiPath"] == ""
     assert services["orders"]["image"] == "crgrpcdevweu.azurecr.io/orders:1.0.0"
+
+
+def test_the_policy_pack_finds_no_mandatory_violation(plan: Plan) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "policy"))
+    from policy_harness import evaluate_plan
+    from pulumi_policy import EnforcementLevel
+
+    from policy.policies import ALL_POLICIES
+
+    mandatory = [f for f in evaluate_plan(plan, ALL_POLICIES) if f.level == EnforcementLevel.MANDATORY]
+    assert not mandatory, "\n".join(str(f) for f in mandatory)
