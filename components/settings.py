@@ -855,6 +855,15 @@ class ApimSettings(_Model):
     app_insights_sampling_percentage: Annotated[float, Field(ge=0, le=100)] = 100.0
     """Share of gateway requests traced to Application Insights."""
 
+    _service_rate_limit: ApimRateLimitSettings | None = PrivateAttr(default=None)
+
+    @property
+    def rate_limit(self) -> ApimRateLimitSettings:
+        """The rate limit of the one gRPC API `GrpcApiGateway` serves today: the lead service's
+        `services.<name>.apim.rateLimit` (set by program/adapters/services.py `apim_settings_for`);
+        goes away when each service gets its own API."""
+        return self._service_rate_limit or ApimRateLimitSettings()
+
     @model_validator(mode="after")
     def _apim_model_rules(self) -> "ApimSettings":
         problems: list[tuple[str, str]] = []

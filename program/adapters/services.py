@@ -28,7 +28,6 @@ from components.manifests import (
 from components.naming import StackNames
 from components.service_platform import KEDA_IDENTITY_PURPOSE, ServicePlatformArgs
 from components.settings import (
-    ApimRateLimitSettings,
     ApimSettings,
     ContainerResourceSettings,
     GrpcServiceSettings,
@@ -207,17 +206,12 @@ def service_args(
     )
 
 
-class ApimSettingsOfService(ApimSettings):
-    """`aks-grpc:apim` plus one service's rate limit: what `GrpcApiGateway` reads today (it serves one
-    service, the first; the per-service APIs take `services.<name>.apim` directly once they exist)."""
-
-    rate_limit: ApimRateLimitSettings
-
-
-def apim_settings_for(settings: StackSettings, service: str) -> ApimSettingsOfService:
-    return ApimSettingsOfService(
-        **settings.apim.model_dump(), rate_limit=settings.services[service].apim.rate_limit
-    )
+def apim_settings_for(settings: StackSettings, service: str) -> ApimSettings:
+    """`aks-grpc:apim` carrying one service's rate limit: what `GrpcApiGateway` reads today (it serves one
+    service, the lead; per-service APIs will take `services.<name>.apim` directly)."""
+    apim = settings.apim.model_copy()
+    apim._service_rate_limit = settings.services[service].apim.rate_limit
+    return apim
 
 
 def lead_service(settings: StackSettings) -> str:

@@ -610,7 +610,7 @@ def test_whole_plan_backend_is_the_workload_tls_port_named_in_its_certificate(st
     host_port = api.inputs["serviceUrl"].removeprefix("https://")
     host, port = host_port.split(":")
     assert host == plan.outputs["workloadServiceHost"]
-    request = plan.one("tls:index/certRequest:CertRequest", "backend-tls-csr")
+    request = plan.one("tls:index/certRequest:CertRequest", "greeter-backend-tls-csr")
     assert host in request.inputs["dnsNames"]
     service_ports = [
         p["port"]

@@ -190,3 +190,22 @@ def test_a_service_name_must_be_a_service_name() -> None:
 
 def test_no_services_at_all_is_refused() -> None:
     assert [p.partition(": ")[0] for p in _stack_problems({})] == ["aks-grpc:services"]
+
+
+def test_rate_limit_window_is_bounded_like_the_policy_per_service() -> None:
+    (problem,) = _problems({"apim": {"rateLimit": {"renewalPeriodSeconds": 301}}})
+    assert problem.startswith("aks-grpc:services.greeter.apim.rateLimit.renewalPeriodSeconds:")
+    (problem,) = _problems({}, apim={"rateLimit": {"calls": 1}})
+    assert problem.startswith("aks-grpc:apim.rateLimit: unknown key")  # moved to services.<name>.apim
+
+
+def test_the_api_gateway_gets_the_lead_services_rate_limit() -> None:
+    from program.adapters.services import apim_settings_for, lead_service
+
+    settings = _load(
+        {},
+        services={"greeter": {"apim": {"exposed": False}}, "orders": {"apim": {"rateLimit": {"calls": 7}}}},
+    )
+    assert lead_service(settings) == "orders"
+    assert apim_settings_for(settings, "orders").rate_limit.calls == 7
+    assert settings.apim.rate_limit.calls == 600  # the stack's own apim settings are not changed

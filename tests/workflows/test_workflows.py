@@ -361,7 +361,9 @@ def deploy_problems(repo: Workflows) -> Problems:
             problems.append(f"deploy.{stack}: must run in the GitHub environment `{stack}`")
         image_set = [s for s in run_scripts(job) if "--path 'aks-grpc:services.greeter.image'" in s]
         if not image_set or "needs.image.outputs.image" not in str(job_env(deploy, job).get("IMAGE")):
-            problems.append(f"deploy.{stack}: must set aks-grpc:services.greeter.image to the image job's output")
+            problems.append(
+                f"deploy.{stack}: must set aks-grpc:services.greeter.image to the image job's output"
+            )
     prod_needs = (all_deploy_jobs.get("prod") or {}).get("needs") or []
     if "dev" not in ([prod_needs] if isinstance(prod_needs, str) else prod_needs):
         problems.append("deploy.prod: must need dev")
