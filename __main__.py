@@ -230,6 +230,7 @@ pulumi.export(
             "identityClientId": service.identity.client_id,
             "image": _image_of(name),
             "backendCaCertificatePem": backend_certificates[name].ca_certificate_pem,
+            "proto": settings.services[name].proto,
             "apiPath": settings.services[name].apim.path,
             "apiProduct": settings.services[name].apim.product,
             "apiExposed": settings.services[name].apim.exposed,
