@@ -1,5 +1,6 @@
 """AksCluster under the mock engine: the exact inputs Azure and the Kubernetes provider would receive."""
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -17,15 +18,20 @@ from components.aks import (
     AksClusterArgs,
     ClusterEgress,
     ClusterEgressArgs,
+    ClusterNetworkArgs,
+    ClusterOutboundType,
+    ClusterRegistryArgs,
+    NodeOsDiskType,
+    NodePoolArgs,
     hashed_pool_name,
     os_disk_type,
     pool_create_only_settings,
     validate_aks_cluster_args,
 )
 from components.common import deployer_principal_type
-from components.kubeconfig import LOGIN_MODE_ENV
 from components.naming import StackNames
-from components.settings import ClusterSettings, NodePoolSettings
+from components.settings import ClusterSettings
+from program.adapters.cluster import LOGIN_MODE_ENV, cluster_args, node_pool_args
 from tools import mock_engine
 from tools.mock_engine import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID, Plan
 
@@ -87,23 +93,26 @@ def build(run_mocked) -> Callable[..., Plan]:
             return _DEFAULT_PLANS[environment]
 
         def program() -> None:
-            args: dict[str, Any] = {
-                "settings": settings or stack_cluster_settings(environment),
-                "names": StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
-                "resource_group_name": f"rg-grpc-{environment}-weu",
-                "location": "westeurope",
-                "subscription_id": SUBSCRIPTION_ID,
-                "tenant_id": TENANT_ID,
-                "deployer_object_id": DEPLOYER_OBJECT_ID,
-                "deployer_client_id": DEPLOYER_CLIENT_ID,
-                "log_analytics_workspace_id": WORKSPACE,
-                "prometheus_rule_id": PROMETHEUS_DCR,
-                "container_insights_rule_id": CI_DCR,
-                "data_collection_endpoint_id": DCE,
-                "diagnostics": WORKSPACE,
-            }
-            args.update(overrides)
-            cluster = AksCluster("cluster", AksClusterArgs(**args))
+            # The stack's settings through the program's adapter, then Args fields overridden directly.
+            cluster_settings = settings or stack_cluster_settings(environment)
+            args = cluster_args(
+                cluster_settings,
+                StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
+                resource_group_name=f"rg-grpc-{environment}-weu",
+                location="westeurope",
+                subscription_id=SUBSCRIPTION_ID,
+                tenant_id=TENANT_ID,
+                deployer_object_id=DEPLOYER_OBJECT_ID,
+                deployer_client_id=DEPLOYER_CLIENT_ID,
+                deployer_principal_type=deployer_principal_type(cluster_settings.deployer_principal_type),
+                environ=os.environ,
+                log_analytics_workspace_id=WORKSPACE,
+                prometheus_rule_id=PROMETHEUS_DCR,
+                container_insights_rule_id=CI_DCR,
+                data_collection_endpoint_id=DCE,
+                diagnostics=WORKSPACE,
+            )
+            cluster = AksCluster("cluster", dataclasses.replace(args, **overrides))
             pulumi.export("clusterName", cluster.cluster_name)
             pulumi.export("clusterId", cluster.cluster_id)
             pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
@@ -342,7 +351,10 @@ def test_user_pool_is_a_separate_autoscaled_agent_pool(build, environment, zones
         "resourceGroupName": f"rg-grpc-{environment}-weu",
         "resourceName": f"aks-grpc-{environment}-weu",
         "agentPoolName": hashed_pool_name(
-            "user", pool_create_only_settings(stack_cluster_settings(environment).user_pool, zones or [])
+            "user",
+            pool_create_only_settings(
+                node_pool_args(stack_cluster_settings(environment).user_pool), zones or []
+            ),
         ),
         "mode": "User",
         "type": "VirtualMachineScaleSets",
@@ -371,35 +383,44 @@ def test_user_pool_ignores_the_autoscaler_driven_count(build, ignore_changes):
 
 
 def test_os_disk_is_ephemeral_only_where_the_vm_size_holds_it():
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D4ds_v5", os_disk_size_gb=128)) == "Ephemeral"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D2ds_v5", os_disk_size_gb=128)) == "Managed"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D4s_v3", os_disk_size_gb=100)) == "Ephemeral"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_B2s", os_disk_size_gb=64)) == "Managed"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_B2s", os_disk_type="Ephemeral")) == "Ephemeral"
-
-
-def test_forcing_an_ephemeral_disk_larger_than_the_vm_holds_is_rejected():
-    # The settings refuse it at its key (tests/unit/test_settings_refusals.py); the component still
-    # refuses a pool that skipped validation (model_construct), for programs that build settings in code.
-    with pytest.raises(ValueError, match="osDiskSizeGb"):
-        ClusterSettings.model_validate(
-            {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
-        )
-    pool = NodePoolSettings.model_construct(
-        **{**NodePoolSettings().model_dump(), "vm_size": "Standard_D2ds_v5", "os_disk_type": "Ephemeral"}
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D4ds_v5", os_disk_size_gb=128)) == "Ephemeral"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D2ds_v5", os_disk_size_gb=128)) == "Managed"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D4s_v3", os_disk_size_gb=100)) == "Ephemeral"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_B2s", os_disk_size_gb=64)) == "Managed"
+    assert (
+        os_disk_type(NodePoolArgs(vm_size="Standard_B2s", os_disk_type=NodeOsDiskType.EPHEMERAL))
+        == "Ephemeral"
     )
-    settings = ClusterSettings().model_copy(update={"user_pool": pool})
-    args = AksClusterArgs(
-        settings=settings,
-        names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
-        resource_group_name="rg",
+    assert os_disk_type(NodePoolArgs(os_disk_type=NodeOsDiskType.MANAGED)) == "Managed"
+
+
+def library_args(**overrides: Any) -> AksClusterArgs:
+    """What a library user passes: names, where, who deploys; everything else from the Args' defaults."""
+    return AksClusterArgs(
+        cluster_name="aks-lib",
+        registry=ClusterRegistryArgs(name="crlib0001"),
+        resource_group_name="rg-lib",
         location="westeurope",
         subscription_id=SUBSCRIPTION_ID,
         tenant_id=TENANT_ID,
         deployer_object_id=DEPLOYER_OBJECT_ID,
+        **overrides,
     )
-    with pytest.raises(ValueError, match=r"settings\.userPool"):
-        validate_aks_cluster_args(args, "azurecli")
+
+
+def test_forcing_an_ephemeral_disk_larger_than_the_vm_holds_is_rejected():
+    # The settings refuse it at its key (tests/unit/test_settings_refusals.py); the component refuses the
+    # same pool in Args built in code, naming the Args field.
+    with pytest.raises(ValueError, match="osDiskSizeGb"):
+        ClusterSettings.model_validate(
+            {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
+        )
+    pool = NodePoolArgs(vm_size="Standard_D2ds_v5", os_disk_type=NodeOsDiskType.EPHEMERAL)
+    with pytest.raises(ValueError, match=r"^user_pool\.os_disk_size_gb: 128 GiB does not fit"):
+        validate_aks_cluster_args(library_args(user_pool=pool))
+    with pytest.raises(ValueError, match=r"^system_pool\.os_disk_size_gb"):
+        validate_aks_cluster_args(library_args(system_pool=pool))
+    validate_aks_cluster_args(library_args(user_pool=dataclasses.replace(pool, os_disk_size_gb=75)))
 
 
 # --- maintenance ----------------------------------------------------------------------------------
@@ -705,19 +726,13 @@ def test_without_given_ips_aks_keeps_its_default_egress(build):
 
 
 def test_given_ips_with_another_outbound_type_are_rejected():
-    settings = ClusterSettings.model_validate({"network": {"outboundType": "managedNATGateway"}})
-    args = AksClusterArgs(
-        settings=settings,
-        names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
-        resource_group_name="rg",
-        location="westeurope",
-        subscription_id=SUBSCRIPTION_ID,
-        tenant_id=TENANT_ID,
-        deployer_object_id=DEPLOYER_OBJECT_ID,
+    args = library_args(
+        network=ClusterNetworkArgs(outbound_type=ClusterOutboundType.MANAGED_NAT_GATEWAY),
         outbound_public_ip_ids=[EGRESS_IP_ID],
     )
-    with pytest.raises(ValueError, match="outbound_public_ip_ids"):
-        validate_aks_cluster_args(args, "azurecli")
+    with pytest.raises(ValueError, match="^outbound_public_ip_ids"):
+        validate_aks_cluster_args(args)
+    validate_aks_cluster_args(dataclasses.replace(args, outbound_public_ip_ids=[]))
 
 
 @pytest.mark.parametrize(("environment", "zones"), [("dev", []), ("prod", ["1", "2", "3"])])
@@ -726,7 +741,9 @@ def test_egress_ip_is_a_static_standard_ip_in_the_cluster_zones(run_mocked, envi
         egress = ClusterEgress(
             "egress",
             ClusterEgressArgs(
-                names=StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
+                public_ip_name=StackNames(
+                    "grpc", environment, "westeurope", SUBSCRIPTION_ID
+                ).egress_public_ip,
                 resource_group_name=f"rg-grpc-{environment}-weu",
                 location="westeurope",
                 zones=zones,
@@ -756,7 +773,9 @@ def test_every_node_pool_encrypts_at_host(build, environment):
 
 def _user_pool_name(**user_pool: Any) -> str:
     settings = ClusterSettings.model_validate({"userPool": user_pool})
-    return hashed_pool_name("user", pool_create_only_settings(settings.user_pool, settings.zones))
+    return hashed_pool_name(
+        "user", pool_create_only_settings(node_pool_args(settings.user_pool), settings.zones)
+    )
 
 
 @pytest.mark.parametrize(
@@ -773,10 +792,10 @@ def test_a_changed_create_only_setting_renames_the_user_pool(change):
 
 
 def test_changed_zones_rename_the_user_pool():
-    base = ClusterSettings()
-    assert hashed_pool_name(
-        "user", pool_create_only_settings(base.user_pool, ["1", "2"])
-    ) != hashed_pool_name("user", pool_create_only_settings(base.user_pool, base.zones))
+    base = NodePoolArgs()
+    assert hashed_pool_name("user", pool_create_only_settings(base, ["1", "2"])) != hashed_pool_name(
+        "user", pool_create_only_settings(base, ["1", "2", "3"])
+    )
 
 
 @pytest.mark.parametrize("change", [{"minCount": 3}, {"maxCount": 20}, {"maxSurge": "1"}])
