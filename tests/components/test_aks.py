@@ -21,8 +21,13 @@ from components.aks import (
     ClusterNetworkArgs,
     ClusterOutboundType,
     ClusterRegistryArgs,
+    DeployerPrincipalType,
+    IstioMeshArgs,
+    KubeloginMode,
     NodeOsDiskType,
+    NodePool,
     NodePoolArgs,
+    NodePoolComponentArgs,
     hashed_pool_name,
     os_disk_type,
     pool_create_only_settings,
@@ -30,6 +35,12 @@ from components.aks import (
 )
 from components.common import deployer_principal_type
 from components.naming import StackNames
+from components.node_pool import (
+    default_system_pool,
+    pool_profile_fields,
+    system_pool_profile,
+    validate_node_pool_args,
+)
 from components.settings import ClusterSettings
 from program.adapters.cluster import LOGIN_MODE_ENV, cluster_args, node_pool_args
 from tools import mock_engine
@@ -730,7 +741,7 @@ def test_given_ips_with_another_outbound_type_are_rejected():
         network=ClusterNetworkArgs(outbound_type=ClusterOutboundType.MANAGED_NAT_GATEWAY),
         outbound_public_ip_ids=[EGRESS_IP_ID],
     )
-    with pytest.raises(ValueError, match="^outbound_public_ip_ids"):
+    with pytest.raises(ValueError, match=r"^outbound_public_ip_ids"):
         validate_aks_cluster_args(args)
     validate_aks_cluster_args(dataclasses.replace(args, outbound_public_ip_ids=[]))
 
@@ -824,3 +835,152 @@ def test_a_user_pool_vm_size_change_is_a_new_agent_pool_name_on_the_engine(build
     )
     after = _by_name(build(settings=changed), AGENT_POOL, "cluster-user-pool")["agentPoolName"]
     assert before != after
+
+
+# --- a library user: Args alone, and the NodePool child -------------------------------------------
+
+
+def test_a_library_user_gets_the_secure_defaults_from_args_alone(run_mocked):
+    def program() -> None:
+        AksCluster("lib", library_args())
+
+    plan = run_mocked(program)
+    cluster = plan.one(CLUSTER, "lib-aks").inputs
+    assert cluster["resourceName"] == "aks-lib" and cluster["dnsPrefix"] == "aks-lib"
+    assert cluster["disableLocalAccounts"] is True and cluster["enableRBAC"] is True
+    assert cluster["aadProfile"]["managed"] is True and cluster["aadProfile"]["enableAzureRBAC"] is True
+    assert cluster["oidcIssuerProfile"] == {"enabled": True}
+    assert cluster["securityProfile"]["workloadIdentity"] == {"enabled": True}
+    assert cluster["sku"] == {"name": "Base", "tier": "Standard"}
+    assert cluster["kubernetesVersion"] == "1.36"
+    assert cluster["networkProfile"]["networkDataplane"] == "cilium"
+    assert cluster["networkProfile"]["networkPolicy"] == "cilium"
+    assert cluster["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert system["osSKU"] == "AzureLinux" and system["availabilityZones"] == ["1", "2", "3"]
+    assert (system["minCount"], system["maxCount"], system["osDiskSizeGB"]) == (2, 3, 64)
+    user = plan.one(AGENT_POOL, "lib-user-pool")
+    assert user.inputs["mode"] == "User" and user.inputs["enableAutoScaling"] is True
+    assert (user.inputs["minCount"], user.inputs["maxCount"]) == (2, 10)
+    assert user.parent == plan.one("aksgrpc:node_pool:NodePool", "lib-user").urn
+    assert plan.one(REGISTRY).inputs["registryName"] == "crlib0001"
+    deployer = _by_name(plan, ROLE, "lib-deployer-admin")
+    assert deployer["principalType"] == "User"
+    kubeconfig = yaml.safe_load(plan.one(PROVIDER).secret_inputs()["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][:3] == ["get-token", "--login", "azurecli"]
+    # No monitoring ids, no Dapr: none of their children.
+    assert not plan.of_type(DCRA) and not plan.of_type("azure-native:kubernetesconfiguration:Extension")
+
+
+def test_a_library_user_sets_the_login_mode_and_principal_type_as_enums(run_mocked):
+    def program() -> None:
+        AksCluster(
+            "lib",
+            library_args(
+                login_mode=KubeloginMode.WORKLOAD_IDENTITY,
+                deployer_principal_type=DeployerPrincipalType.SERVICE_PRINCIPAL,
+                deployer_client_id=DEPLOYER_CLIENT_ID,
+            ),
+        )
+
+    plan = run_mocked(program)
+    assert _by_name(plan, ROLE, "lib-deployer-admin")["principalType"] == "ServicePrincipal"
+    kubeconfig = yaml.safe_load(plan.one(PROVIDER).secret_inputs()["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][2] == "workloadidentity"
+
+
+def test_the_component_refuses_args_azure_would_refuse_before_any_child(run_mocked):
+    def program() -> None:
+        AksCluster(
+            "lib", library_args(kubernetes_version="1.36", istio=IstioMeshArgs(revisions=["asm-1-28"]))
+        )
+
+    with pytest.raises(Exception, match=r"istio\.revisions\[0\]"):
+        run_mocked(program)
+
+
+def test_node_pool_is_a_component_over_one_autoscaled_agent_pool(run_mocked, ignore_changes):
+    pool = NodePoolArgs(vm_size="Standard_D8ds_v5", min_count=1, max_count=4, max_pods=50)
+
+    def program() -> None:
+        node_pool = NodePool(
+            "batch",
+            NodePoolComponentArgs(
+                cluster_name="aks-lib",
+                resource_group_name="rg-lib",
+                pool=pool,
+                name_prefix="batch",
+                zones=["2", "1"],
+                kubernetes_version="1.36",
+            ),
+        )
+        pulumi.export("poolName", node_pool.pool_name)
+
+    plan = run_mocked(program)
+    agent_pool = plan.one(AGENT_POOL, "batch-pool")
+    expected_name = hashed_pool_name("batch", pool_create_only_settings(pool, ["1", "2"]))
+    assert plan.outputs["poolName"] == expected_name
+    assert agent_pool.parent == plan.one("aksgrpc:node_pool:NodePool", "batch").urn
+    assert agent_pool.inputs == {
+        "resourceGroupName": "rg-lib",
+        "resourceName": "aks-lib",
+        "agentPoolName": expected_name,
+        "mode": "User",
+        "type": "VirtualMachineScaleSets",
+        "vmSize": "Standard_D8ds_v5",
+        "enableAutoScaling": True,
+        "count": 1,
+        "minCount": 1,
+        "maxCount": 4,
+        "maxPods": 50,
+        "availabilityZones": ["2", "1"],
+        "osType": "Linux",
+        "osSKU": "AzureLinux",
+        "osDiskType": "Ephemeral",
+        "osDiskSizeGB": 128,
+        "enableEncryptionAtHost": True,
+        "orchestratorVersion": "1.36",
+        "upgradeSettings": {"maxSurge": "33%"},
+    }
+    assert ignore_changes["batch-pool"] == ["count"]
+    assert agent_pool.options["deleteBeforeReplace"] is False
+
+
+def test_node_pool_refuses_a_pool_azure_would_refuse(run_mocked):
+    def program() -> None:
+        NodePool(
+            "bad",
+            NodePoolComponentArgs(
+                cluster_name="aks", resource_group_name="rg", pool=NodePoolArgs(min_count=5, max_count=3)
+            ),
+        )
+
+    with pytest.raises(Exception, match=r"pool\.min_count"):
+        run_mocked(program)
+    with pytest.raises(ValueError, match=r"^pool\.min_count: must not exceed max_count"):
+        validate_node_pool_args(NodePoolArgs(min_count=5, max_count=3))
+
+
+def test_both_pools_share_one_shape_and_one_set_of_profile_fields():
+    system = system_pool_profile("system", default_system_pool(), ["1"], "1.36")
+    shared = pool_profile_fields(default_system_pool(), ["1"], "1.36")
+    for key, value in shared.items():
+        assert getattr(system, key) == value
+    assert system.node_taints == ["CriticalAddonsOnly=true:NoSchedule"]
+
+
+def test_no_cluster_component_module_reads_the_environment_or_the_settings():
+    import inspect
+
+    import components.aks
+    import components.aks_rules
+    import components.node_pool
+
+    for module in (components.aks, components.aks_rules, components.node_pool):
+        source = inspect.getsource(module)
+        assert "os.environ" not in source and "import os" not in source, module.__name__
+        assert "settings" not in [
+            line.split()[1] for line in source.splitlines() if line.startswith("from .")
+        ]
+        assert "StackNames" not in source, module.__name__
