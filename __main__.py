@@ -102,7 +102,6 @@ cluster = AksCluster(
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
         deployer_client_id=client.client_id,
-        deployer_principal_type=deployer_principal_type(settings.cluster.deployer_principal_type),
         environ=os.environ,
         keda_enabled=settings.workload.autoscaling.mode == "keda",
         dapr=DaprExtensionArgs(release_train=dapr.release_train, high_availability=dapr.high_availability)

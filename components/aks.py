@@ -20,6 +20,7 @@ The constructor is a page of wiring; each concern is one builder function below 
 are the plain functions of components/aks_rules.py, called first thing (`validate_aks_cluster_args`).
 """
 
+import datetime
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,8 +39,7 @@ from pulumi_azure_native import (
 
 from . import azure_ids
 from .aks_rules import (
-    ArgsProblems,
-    prefixed,
+    fields_under,
     validate_active_revision,
     validate_api_server_access,
     validate_istio_revisions,
@@ -230,7 +230,6 @@ class ClusterEgress(pulumi.ComponentResource):
     (AKS docs: "Use a public standard load balancer", provide your own outbound public IPs).
     """
 
-    public_ip: network.PublicIPAddress
     public_ip_id: pulumi.Output[str]
     ip_address: pulumi.Output[str]
 
@@ -455,10 +454,10 @@ class AksClusterArgs:
     """Extra tags (the stack transformation already adds the standard ones)."""
 
 
-def validate_aks_cluster_args(args: AksClusterArgs, on: Any = None) -> list[str]:
+def validate_aks_cluster_args(args: AksClusterArgs, on: datetime.date | None = None) -> list[str]:
     """Every Azure-validity rule of components/aks_rules.py over the Args (on a date, default today),
     raising a `ValueError` that names the fields; returns the non-blocking warnings."""
-    on = on or today()
+    date = on or today()
     validate_lock(args.lock)
     validate_login(_value(args.login_mode), args.deployer_client_id is not None)
     validate_zones(list(args.zones))
@@ -467,22 +466,15 @@ def validate_aks_cluster_args(args: AksClusterArgs, on: Any = None) -> list[str]
     )
     outbound = _value(args.network.outbound_type)
     validate_outbound_public_ips(outbound, len(args.outbound_public_ip_ids))
-    for prefix, check in (
-        (
-            "network",
-            lambda: validate_network(
-                pod_cidr=args.network.pod_cidr,
-                service_cidr=args.network.service_cidr,
-                dns_service_ip=args.network.dns_service_ip,
-                outbound_type=outbound,
-            ),
-        ),
-        ("istio", lambda: validate_active_revision(list(args.istio.revisions), args.istio.active_revision)),
-    ):
-        try:
-            check()
-        except ArgsProblems as error:
-            raise prefixed(prefix, error) from None
+    with fields_under("network"):
+        validate_network(
+            pod_cidr=args.network.pod_cidr,
+            service_cidr=args.network.service_cidr,
+            dns_service_ip=args.network.dns_service_ip,
+            outbound_type=outbound,
+        )
+    with fields_under("istio"):
+        validate_active_revision(list(args.istio.revisions), args.istio.active_revision)
     validate_node_pool_args(args.system_pool, "system_pool")
     validate_node_pool_args(args.user_pool, "user_pool")
     warnings = validate_kubernetes_version(
@@ -490,10 +482,10 @@ def validate_aks_cluster_args(args: AksClusterArgs, on: Any = None) -> list[str]
         sku_tier=_value(args.sku_tier),
         support_plan=_value(args.support_plan),
         upgrade_channel=_value(args.upgrade_channel),
-        on=on,
+        on=date,
     )
     return warnings + validate_istio_revisions(
-        list(args.istio.revisions), kubernetes_version=args.kubernetes_version, on=on
+        list(args.istio.revisions), kubernetes_version=args.kubernetes_version, on=date
     )
 
 

@@ -9,9 +9,11 @@ Checks that need the calendar (`validate_kubernetes_version`, `validate_istio_re
 non-blocking warnings. Production-only rules are the stack's business and stay in settings.
 """
 
+import contextlib
 import datetime
 import ipaddress
 import re
+from collections.abc import Iterator
 
 from .istio_revisions import check_revisions
 from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
@@ -285,3 +287,12 @@ def validate_lock(lock: str | None) -> None:
 def prefixed(prefix: str, error: ArgsProblems) -> ArgsProblems:
     """The same problems with their fields under `prefix` (`system_pool.min_count`)."""
     return ArgsProblems(_prefixed(prefix, error.problems))
+
+
+@contextlib.contextmanager
+def fields_under(prefix: str) -> Iterator[None]:
+    """Re-raise the problems of the checks inside with their fields under `prefix` (a nested Args)."""
+    try:
+        yield
+    except ArgsProblems as error:
+        raise prefixed(prefix, error) from None

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import containerservice
 
-from .aks_rules import ArgsProblems, prefixed, validate_node_pool
+from .aks_rules import fields_under, validate_node_pool
 from .naming import RULES
 from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
@@ -69,22 +69,16 @@ def default_system_pool() -> NodePoolArgs:
 
 def validate_node_pool_args(pool: NodePoolArgs, field_name: str = "pool") -> None:
     """`validate_node_pool` (components/aks_rules.py) for one `NodePoolArgs`; fields under `field_name`."""
-    try:
-        _validate_pool(pool)
-    except ArgsProblems as error:
-        raise prefixed(field_name, error) from None
-
-
-def _validate_pool(pool: NodePoolArgs) -> None:
-    validate_node_pool(
-        vm_size=pool.vm_size,
-        min_count=pool.min_count,
-        max_count=pool.max_count,
-        max_pods=pool.max_pods,
-        os_disk_type=NodeOsDiskType(pool.os_disk_type).value,
-        os_disk_size_gb=pool.os_disk_size_gb,
-        max_surge=pool.max_surge,
-    )
+    with fields_under(field_name):
+        validate_node_pool(
+            vm_size=pool.vm_size,
+            min_count=pool.min_count,
+            max_count=pool.max_count,
+            max_pods=pool.max_pods,
+            os_disk_type=str(getattr(pool.os_disk_type, "value", pool.os_disk_type)),
+            os_disk_size_gb=pool.os_disk_size_gb,
+            max_surge=pool.max_surge,
+        )
 
 
 def os_disk_type(pool: NodePoolArgs) -> str:

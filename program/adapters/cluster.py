@@ -28,6 +28,7 @@ from components.aks import (
     NodePoolArgs,
     RegistrySku,
 )
+from components.common import deployer_principal_type
 from components.kubeconfig import LOGIN_MODES, KubeloginMode
 from components.naming import StackNames
 from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
@@ -94,7 +95,6 @@ def cluster_args(
     tenant_id: pulumi.Input[str],
     deployer_object_id: pulumi.Input[str],
     deployer_client_id: pulumi.Input[str] | None,
-    deployer_principal_type: str,
     environ: Mapping[str, str],
     keda_enabled: bool = False,
     dapr: DaprExtensionArgs | None = None,
@@ -105,9 +105,10 @@ def cluster_args(
     data_collection_endpoint_id: pulumi.Input[str] | None = None,
     diagnostics: pulumi.Input[str] | None = None,
 ) -> AksClusterArgs:
-    """`AksClusterArgs` from the validated `aks-grpc:cluster` settings. `deployer_principal_type` is
-    resolved already (`components.common.deployer_principal_type`); `environ` is read only for the
-    kubelogin mode override."""
+    """`AksClusterArgs` from the validated `aks-grpc:cluster` settings. `environ` (the program's
+    `os.environ`) decides what the settings leave to the run: the kubelogin mode override and, for
+    `deployerPrincipalType: auto`, whether a user or a service principal deploys
+    (`components.common.deployer_principal_type`)."""
     istio = settings.istio
     return AksClusterArgs(
         cluster_name=names.aks,
@@ -122,7 +123,9 @@ def cluster_args(
         tenant_id=tenant_id,
         deployer_object_id=deployer_object_id,
         deployer_client_id=deployer_client_id,
-        deployer_principal_type=DeployerPrincipalType(deployer_principal_type),
+        deployer_principal_type=DeployerPrincipalType(
+            deployer_principal_type(settings.deployer_principal_type, environ)
+        ),
         login_mode=effective_login_mode(settings.kubelogin_mode, environ),
         dns_prefix=names.aks_dns_prefix,
         node_resource_group_name=names.node_resource_group,

@@ -115,7 +115,6 @@ def build(run_mocked) -> Callable[..., Plan]:
                 tenant_id=TENANT_ID,
                 deployer_object_id=DEPLOYER_OBJECT_ID,
                 deployer_client_id=DEPLOYER_CLIENT_ID,
-                deployer_principal_type=deployer_principal_type(cluster_settings.deployer_principal_type),
                 environ=os.environ,
                 log_analytics_workspace_id=WORKSPACE,
                 prometheus_rule_id=PROMETHEUS_DCR,
@@ -984,3 +983,18 @@ def test_no_cluster_component_module_reads_the_environment_or_the_settings():
             line.split()[1] for line in source.splitlines() if line.startswith("from .")
         ]
         assert "StackNames" not in source, module.__name__
+
+
+def test_the_schema_analyzer_accepts_the_cluster_components():
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    result = Analyzer("aksgrpc").analyze([AksCluster, ClusterEgress, NodePool])
+    components = result["component_definitions"]
+    assert {"clusterName", "registry", "systemPool", "userPool", "loginMode", "dapr"} <= set(
+        components["AksCluster"].inputs
+    )
+    assert set(components["NodePool"].inputs) >= {"pool", "clusterName", "zones"}
+    # Outputs are values, never resources (the provider, the registry, kubernetes_ready stay attributes).
+    assert set(components["ClusterEgress"].outputs) == {"ipAddress", "publicIpId"}
+    assert {"provider", "registry", "cluster", "kubernetesReady"}.isdisjoint(components["AksCluster"].outputs)
+    assert {"NodePoolArgs", "KubeloginMode", "ClusterSkuTier"} <= set(result["type_definitions"])

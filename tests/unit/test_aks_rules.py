@@ -197,3 +197,10 @@ def test_a_lock_is_an_azure_lock_level():
         validate_lock(level)
     with pytest.raises(ArgsProblems, match=r"^lock"):
         validate_lock("DoNotDelete")
+
+
+def test_a_pool_args_os_disk_type_outside_the_enum_names_the_field():
+    from components.node_pool import NodePoolArgs, validate_node_pool_args
+
+    with pytest.raises(ArgsProblems, match=r"^user_pool\.os_disk_type: must be auto, Ephemeral or Managed"):
+        validate_node_pool_args(NodePoolArgs(os_disk_type="Ultra"), "user_pool")  # type: ignore[arg-type]
