@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
+from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
 from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
 from components.common import deployer_principal_type
@@ -21,6 +21,7 @@ from components.protection import apply_stack_protection
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
+from program.adapters.cluster import cluster_args, egress_args
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -54,19 +55,10 @@ observability = Observability(
 # --- cluster egress (components/aks.py: ClusterEgress) --------------------------------------------
 # The stack owns the cluster's outbound IP, so the vault firewall below can admit it (the CSI driver reads
 # the vault over it) before the cluster exists; only the loadBalancer outbound type takes given IPs.
-egress = (
-    ClusterEgress(
-        "egress",
-        ClusterEgressArgs(
-            names=names,
-            resource_group_name=resource_group.name,
-            location=settings.location,
-            zones=settings.cluster.zones,
-        ),
-    )
-    if settings.cluster.network.outbound_type == "loadBalancer"
-    else None
+egress_config = egress_args(
+    settings.cluster, names, resource_group_name=resource_group.name, location=settings.location
 )
+egress = ClusterEgress("egress", egress_config) if egress_config else None
 
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
@@ -98,27 +90,29 @@ backend_tls = BackendCertificate(
 )
 
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
+dapr = settings.workload.dapr
 cluster = AksCluster(
     "cluster",
-    AksClusterArgs(
-        settings=settings.cluster,
-        names=names,
+    cluster_args(
+        settings.cluster,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
         deployer_client_id=client.client_id,
+        environ=os.environ,
+        keda_enabled=settings.workload.autoscaling.mode == "keda",
+        dapr=DaprExtensionArgs(release_train=dapr.release_train, high_availability=dapr.high_availability)
+        if dapr.enabled
+        else None,
         outbound_public_ip_ids=[egress.public_ip_id] if egress else [],
         log_analytics_workspace_id=observability.log_analytics_workspace_id,
         prometheus_rule_id=observability.prometheus_rule_id,
         container_insights_rule_id=observability.container_insights_rule_id,
         data_collection_endpoint_id=observability.data_collection_endpoint_id,
         diagnostics=observability.log_analytics_workspace_id,
-        keda_enabled=settings.workload.autoscaling.mode == "keda",
-        dapr_enabled=settings.workload.dapr.enabled,
-        dapr_release_train=settings.workload.dapr.release_train,
-        dapr_high_availability=settings.workload.dapr.high_availability,
     ),
 )
 

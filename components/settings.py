@@ -31,18 +31,13 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
-from .istio_revisions import check_revisions, newest_revision
-from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
+from . import aks_rules
+from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
+from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, LONG_TERM_SUPPORT_PLAN
 from .kubernetes_versions import today as current_date
 from .naming import DERIVED_NAMES
-from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
-DEFAULT_KUBERNETES_VERSION = "1.36"
-"""The default Kubernetes minor: GA on AKS since Jun 2026, supported until 2027-06-30, and supported by
-the newest Istio revision in the table (components/kubernetes_versions.py, components/istio_revisions.py)."""
-DEFAULT_ISTIO_REVISIONS = ("asm-1-30",)
-"""The default Istio add-on revision: the newest in the table; it supports Kubernetes 1.32-1.36."""
 TODAY_CONTEXT_KEY = "today"
 """Validation context key of the date the support checks compare with (`load_settings(..., today=)`)."""
 
@@ -191,6 +186,24 @@ def _namespace_problems(key: str, namespace: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _rule_problems(check: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Run one `validate_*` of components/aks_rules.py (the component runs the same): its result and its
+    problems, each field turned into the config key under this model (`min_count` -> `minCount`)."""
+    try:
+        return check(*args, **kwargs), []
+    except aks_rules.ArgsProblems as error:
+        return None, [(_args_field_key(name), message) for name, message in error.problems]
+
+
+def _args_field_key(name: str) -> str:
+    """`istio.revisions[0]` -> `istio.revisions[0]`, `os_disk_size_gb` -> `osDiskSizeGb`."""
+    parts = []
+    for part in name.split("."):
+        head, bracket, rest = part.partition("[")
+        parts.append(to_camel(head) + bracket + rest)
+    return ".".join(parts)
+
+
 class IstioSettings(_Model):
     """The AKS Istio add-on (service mesh profile)."""
 
@@ -224,11 +237,9 @@ class IstioSettings(_Model):
 
     @model_validator(mode="after")
     def _istio_rules(self) -> "IstioSettings":
-        problems: list[tuple[str, str]] = []
-        if self.active_revision not in self.revisions:
-            allowed = ", ".join(self.revisions)
-            got = self.active_revision
-            problems.append(("activeRevision", f"must be one of revisions ({allowed}), got {got!r}"))
+        _, problems = _rule_problems(
+            aks_rules.validate_active_revision, list(self.revisions), self.active_revision
+        )
         _raise_problems(problems, self)
         return self
 
@@ -254,18 +265,16 @@ class NodePoolSettings(_Model):
 
     @model_validator(mode="after")
     def _node_pool_rules(self) -> "NodePoolSettings":
-        problems: list[tuple[str, str]] = []
-        if self.min_count > self.max_count:
-            problems.append(("minCount", f"must not exceed maxCount ({self.min_count} > {self.max_count})"))
-        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(self.vm_size)
-        if self.os_disk_type == "Ephemeral" and capacity is not None and self.os_disk_size_gb > capacity:
-            problems.append(
-                (
-                    "osDiskSizeGb",
-                    f"{self.os_disk_size_gb} GiB does not fit an Ephemeral OS disk on {self.vm_size} (at most "
-                    f"{capacity} GiB, components/vm_sizes.py): lower it, or use osDiskType Managed or auto",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_node_pool,
+            vm_size=self.vm_size,
+            min_count=self.min_count,
+            max_count=self.max_count,
+            max_pods=self.max_pods,
+            os_disk_type=self.os_disk_type,
+            os_disk_size_gb=self.os_disk_size_gb,
+            max_surge=self.max_surge,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -284,13 +293,8 @@ class SystemNodePoolSettings(NodePoolSettings):
 Zone = Literal["1", "2", "3"]
 OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting"]
 
-# Outbound types the program cannot run, with the reason (AKS docs: "Customize cluster egress with outbound
-# types"): both need the cluster in a subnet of the user's VNet (a NAT gateway or a route table on it), and
-# the program creates the cluster in an AKS-managed VNet (it takes no subnet).
-UNSUPPORTED_OUTBOUND_TYPES: dict[str, str] = {
-    "userDefinedRouting": "needs the cluster in your own subnet with a route table to a firewall",
-    "userAssignedNATGateway": "needs the cluster in your own subnet with a NAT gateway attached",
-}
+UNSUPPORTED_OUTBOUND_TYPES = aks_rules.UNSUPPORTED_OUTBOUND_TYPES
+"""Outbound types the cluster cannot run, with the reason (components/aks_rules.py)."""
 
 
 class NetworkSettings(_Model):
@@ -310,28 +314,13 @@ class NetworkSettings(_Model):
 
     @model_validator(mode="after")
     def _network_rules(self) -> "NetworkSettings":
-        problems: list[tuple[str, str]] = []
-        services = ipaddress.ip_network(self.service_cidr)
-        pods = ipaddress.ip_network(self.pod_cidr)
-        try:
-            dns = ipaddress.ip_address(self.dns_service_ip)
-        except ValueError:
-            problems.append(("dnsServiceIp", f"must be an IP address, got {self.dns_service_ip!r}"))
-        else:
-            if dns not in services:
-                problems.append(("dnsServiceIp", f"{dns} is not inside serviceCidr {services}"))
-            elif dns in (services.network_address, services.network_address + 1, services.broadcast_address):
-                problems.append(("dnsServiceIp", f"{dns} is reserved in serviceCidr {services} (use .10)"))
-        if pods.version == services.version and pods.overlaps(services):
-            problems.append(("podCidr", f"{pods} overlaps serviceCidr {services}"))
-        if self.outbound_type in UNSUPPORTED_OUTBOUND_TYPES:
-            problems.append(
-                (
-                    "outboundType",
-                    f"{self.outbound_type} {UNSUPPORTED_OUTBOUND_TYPES[self.outbound_type]}, which this "
-                    "program does not take; use loadBalancer (the stack's static egress IP)",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_network,
+            pod_cidr=self.pod_cidr,
+            service_cidr=self.service_cidr,
+            dns_service_ip=self.dns_service_ip,
+            outbound_type=self.outbound_type,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -451,33 +440,29 @@ class ClusterSettings(_Model):
 
     @model_validator(mode="after")
     def _cluster_model_rules(self, info: ValidationInfo) -> "ClusterSettings":
-        problems: list[tuple[str, str]] = []
         on = _validation_date(info)
-        version = check_kubernetes_minor(
-            self.kubernetes_minor, on=on, long_term_support=self.long_term_support
+        version_warnings, problems = _rule_problems(
+            aks_rules.validate_kubernetes_version,
+            self.kubernetes_version,
+            sku_tier=self.sku_tier,
+            support_plan=self.support_plan,
+            upgrade_channel=self.upgrade_channel,
+            on=on,
         )
-        problems.extend(("kubernetesVersion", message) for message in version.errors)
-        if self.support_plan == LONG_TERM_SUPPORT_PLAN and self.sku_tier != "Premium":
-            problems.append(
-                ("supportPlan", f"{LONG_TERM_SUPPORT_PLAN} needs skuTier Premium (got {self.sku_tier})")
-            )
-        revisions = check_revisions(list(self.istio.revisions), self.kubernetes_minor, on=on)
-        for index, message in revisions.errors:
-            problems.append((f"istio.revisions[{index}]" if index >= 0 else "istio.revisions", message))
-        self._warnings = [*version.warnings, *revisions.warnings]
-        if self.kubernetes_version.count(".") == 2 and self.upgrade_channel in ("patch", "stable", "rapid"):
-            problems.append(
-                (
-                    "kubernetesVersion",
-                    f"an exact patch ({self.kubernetes_version}) fights upgradeChannel "
-                    f"{self.upgrade_channel}: "
-                    f"configure the minor ({self.kubernetes_minor}) or set upgradeChannel none",
-                )
-            )
-        if self.private_cluster and self.authorized_ip_ranges:
-            problems.append(("authorizedIpRanges", "must be empty with privateCluster (no public endpoint)"))
-        if len(set(self.zones)) != len(self.zones):
-            problems.append(("zones", f"lists a zone twice ({', '.join(self.zones)})"))
+        revision_warnings, revision_problems = _rule_problems(
+            aks_rules.validate_istio_revisions,
+            list(self.istio.revisions),
+            kubernetes_version=self.kubernetes_version,
+            on=on,
+        )
+        problems += revision_problems
+        self._warnings = [*(version_warnings or []), *(revision_warnings or [])]
+        problems += _rule_problems(
+            aks_rules.validate_api_server_access,
+            private_cluster=self.private_cluster,
+            authorized_ip_ranges=list(self.authorized_ip_ranges),
+        )[1]
+        problems += _rule_problems(aks_rules.validate_zones, list(self.zones))[1]
         _raise_problems(problems, self)
         return self
 
