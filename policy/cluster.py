@@ -303,24 +303,27 @@ aks_container_insights_entra_auth = resource_policy(
 )
 
 
+SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+"""The taint that keeps workloads off the system pool (AKS docs: system node pools); the pool may carry it
+with another value or effect, so the check matches its key."""
+SYSTEM_POOL_TAINT_KEY = SYSTEM_POOL_TAINT.split("=", 1)[0]
+
+
 def _system_pool_tainted(_: str, props: Mapping[str, Any]) -> Iterator[str]:
     for pool in as_list(props.get("agentPoolProfiles")):
         if str(dig(pool, "mode") or "").lower() != "system":
             continue
         taints = [str(t) for t in as_list(dig(pool, "nodeTaints"))]
-        if not any(t.startswith("CriticalAddonsOnly") for t in taints):
-            yield (
-                f"system pool {dig(pool, 'name') or ''!s}: nodeTaints lacks "
-                "CriticalAddonsOnly=true:NoSchedule"
-            )
+        if not any(t.startswith(SYSTEM_POOL_TAINT_KEY) for t in taints):
+            yield (f"system pool {dig(pool, 'name') or ''!s}: nodeTaints lacks {SYSTEM_POOL_TAINT}")
 
 
 aks_system_pool_isolated = resource_policy(
     "aks-system-pool-isolated",
-    "The AKS system pool is tainted CriticalAddonsOnly so workloads run on user pools.",
+    f"The AKS system pool is tainted {SYSTEM_POOL_TAINT_KEY} so workloads run on user pools.",
     ADVISORY,
     MANAGED_CLUSTER,
     _system_pool_tainted,
-    "Add node_taints=['CriticalAddonsOnly=true:NoSchedule'] to the system pool; add a User AgentPool.",
+    f"Add node_taints=['{SYSTEM_POOL_TAINT}'] to the system pool; add a User AgentPool.",
     "AKS docs: system and user node pools (reliability best practice)",
 )

@@ -216,53 +216,81 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
 
 SCALED_KINDS = ("Deployment", "StatefulSet")
 
+Target = tuple[str, str, str]
+"""(namespace, kind, name) of a Deployment/StatefulSet: unique per object, however many services there are."""
 
-def _scaler_targets(
-    resources: list[PolicyResource],
-) -> dict[tuple[str, str, str], tuple[float, PolicyResource]]:
-    """(namespace, kind, name) of each autoscaled workload -> (minimum replicas, the autoscaler)."""
-    targets: dict[tuple[str, str, str], tuple[float, PolicyResource]] = {}
+
+def _target(resource: PolicyResource, obj: Mapping[str, Any]) -> Target:
+    return namespace_of(obj), (k8s_kind(resource.resource_type) or ("", ""))[1], name_of(obj, resource)
+
+
+def _scaler_targets(resources: list[PolicyResource]) -> dict[Target, list[tuple[float, PolicyResource]]]:
+    """Each autoscaled workload -> (minimum replicas, autoscaler) of every autoscaler that targets it.
+
+    A list, not one autoscaler: with several services a copied scaleTargetRef can point two autoscalers
+    at one workload, and none of them may drop out of the checks."""
+    targets: dict[Target, list[tuple[float, PolicyResource]]] = {}
     for resource, obj in objects(resources, "HorizontalPodAutoscaler", "ScaledObject"):
         is_keda = (k8s_kind(resource.resource_type) or ("", ""))[1] == "ScaledObject"
         ref = as_map(dig(obj, "spec", "scaleTargetRef"))
         kind = str(ref.get("kind") or ("Deployment" if is_keda else ""))
         minimum = number(dig(obj, "spec", "minReplicaCount" if is_keda else "minReplicas"))
         minimum = (0.0 if is_keda else 1.0) if minimum is None else minimum
-        targets[(namespace_of(obj), kind, str(ref.get("name") or ""))] = (minimum, resource)
+        key = (namespace_of(obj), kind, str(ref.get("name") or ""))
+        targets.setdefault(key, []).append((minimum, resource))
     return targets
+
+
+def _min_available_problems(
+    target: Target, pdbs: list[tuple[PolicyResource, Mapping[str, Any]]], replicas: float
+) -> Iterator[str]:
+    """The PDBs whose minAvailable leaves no pod of `target` (at `replicas` replicas) evictable."""
+    namespace, kind, name = target
+    for pdb_resource, pdb in pdbs:
+        min_available = dig(pdb, "spec", "minAvailable")
+        if min_available is None:
+            continue
+        percent = _percent(min_available)
+        required = math.ceil(percent * replicas / 100) if percent is not None else number(min_available)
+        if required is not None and required >= replicas:
+            yield (
+                f"PodDisruptionBudget {namespace}/{name_of(pdb, pdb_resource)} needs minAvailable "
+                f"{min_available} of "
+                f"{replicas:g} replicas of {kind} {name}: no pod can ever be evicted, drains "
+                "and upgrades stall"
+            )
 
 
 def _check_pdb_coverage(resources: list[PolicyResource]) -> Iterator[tuple[str, str | None]]:
     pdbs = objects(resources, "PodDisruptionBudget")
     scalers = _scaler_targets(resources)
     for resource, obj in objects(resources, *SCALED_KINDS):
-        kind = (k8s_kind(resource.resource_type) or ("", ""))[1]
-        namespace, name = namespace_of(obj), name_of(obj, resource)
+        target = _target(resource, obj)
+        namespace, kind, name = target
         labels = as_map(dig(obj, "spec", "template", "metadata", "labels"))
         matching = [
-            p
-            for _, p in pdbs
+            (r, p)
+            for r, p in pdbs
             if namespace_of(p) == namespace and selector_matches(dig(p, "spec", "selector"), labels)
         ]
         if not matching:
             yield f"{kind} {namespace}/{name} has no PodDisruptionBudget selecting its pods", resource.urn
             continue
-        scaler = scalers.get((namespace, kind, name))
-        replicas = scaler[0] if scaler else (number(dig(obj, "spec", "replicas")) or 1.0)
-        for pdb in matching:
-            min_available = dig(pdb, "spec", "minAvailable")
-            if min_available is None:
-                continue
-            percent = _percent(min_available)
-            required = math.ceil(percent * replicas / 100) if percent is not None else number(min_available)
-            if required is not None and required >= replicas:
-                yield (
-                    f"PodDisruptionBudget {namespace}/{name_of(pdb, resource)} needs minAvailable "
-                    f"{min_available} of "
-                    f"{replicas:g} replicas of {kind} {name}: no pod can ever be evicted, drains "
-                    "and upgrades stall",
-                    resource.urn,
-                )
+        if len(matching) > 1:
+            # Kubernetes' eviction subresource (pkg/registry/core/pod/storage/eviction.go) answers 500
+            # "This pod has more than one PodDisruptionBudget" whatever each budget allows.
+            names = ", ".join(sorted(f"{namespace}/{name_of(p, r)}" for r, p in matching))
+            yield (
+                f"{kind} {namespace}/{name}: its pods are selected by {len(matching)} "
+                f"PodDisruptionBudgets ({names}); the eviction API refuses to evict a pod covered by more "
+                "than one, drains and upgrades stall",
+                resource.urn,
+            )
+        owners = scalers.get(target)
+        # Several autoscalers on one workload: the lowest minimum is the replica count a drain may meet.
+        replicas = min(m for m, _ in owners) if owners else (number(dig(obj, "spec", "replicas")) or 1.0)
+        for problem in _min_available_problems(target, matching, replicas):
+            yield problem, resource.urn
 
 
 k8s_workload_has_drainable_pdb = stack_policy(
@@ -277,12 +305,11 @@ k8s_workload_has_drainable_pdb = stack_policy(
 
 
 def _check_scaler_targets(resources: list[PolicyResource]) -> Iterator[tuple[str, str | None]]:
-    existing = {
-        (namespace_of(obj), (k8s_kind(r.resource_type) or ("", ""))[1], name_of(obj, r))
-        for r, obj in objects(resources, *SCALED_KINDS)
-    }
-    for (namespace, kind, name), (_, scaler) in _scaler_targets(resources).items():
-        if (namespace, kind, name) not in existing:
+    existing = {_target(r, obj) for r, obj in objects(resources, *SCALED_KINDS)}
+    for (namespace, kind, name), owners in _scaler_targets(resources).items():
+        if (namespace, kind, name) in existing:
+            continue
+        for _, scaler in owners:
             yield (
                 f"{scaler.name}: scaleTargetRef {kind} {namespace}/{name} is not part of the stack",
                 scaler.urn,
@@ -302,11 +329,12 @@ k8s_autoscaler_target_exists = stack_policy(
 def _check_replicas_with_scaler(resources: list[PolicyResource]) -> Iterator[tuple[str, str | None]]:
     scalers = _scaler_targets(resources)
     for resource, obj in objects(resources, *SCALED_KINDS):
-        kind = (k8s_kind(resource.resource_type) or ("", ""))[1]
-        key = (namespace_of(obj), kind, name_of(obj, resource))
+        key = _target(resource, obj)
+        kind = key[1]
         if key in scalers and dig(obj, "spec", "replicas") is not None:
+            owners = ", ".join(scaler.name for _, scaler in scalers[key])
             yield (
-                f"{kind} {key[0]}/{key[2]} sets spec.replicas but {scalers[key][1].name} owns the "
+                f"{kind} {key[0]}/{key[2]} sets spec.replicas but {owners} owns the "
                 "replica count: "
                 "every deploy would reset it",
                 resource.urn,
