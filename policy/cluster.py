@@ -305,7 +305,8 @@ aks_container_insights_entra_auth = resource_policy(
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 """The taint that keeps workloads off the system pool (AKS docs: system node pools); the pool may carry it
-with another value or effect, so the check matches its key."""
+with another value or effect, so the check matches its key. Restated from components/aks.py (the pack
+does not import components; tests/policy/test_pack_constants.py keeps the two equal)."""
 SYSTEM_POOL_TAINT_KEY = SYSTEM_POOL_TAINT.split("=", 1)[0]
 
 

@@ -39,6 +39,8 @@ azure_role_assignment_deterministic_name = resource_policy(
 
 
 WORKLOAD_IDENTITY_AUDIENCE = "api://AzureADTokenExchange"
+"""Restated from components/azure_ids.py (the pack does not import components; tests/policy/
+test_pack_constants.py keeps the two equal)."""
 SERVICE_ACCOUNT_SUBJECT = re.compile(
     r"^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$"
 )

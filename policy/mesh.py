@@ -66,6 +66,8 @@ istio_revision_label = resource_policy(
 
 
 MESH_ROOT_NAMESPACES = ("aks-istio-system", "istio-system")
+"""Where a mesh-wide PeerAuthentication lives: the AKS add-on's root namespace (components/manifests.py
+ISTIO_SYSTEM_NAMESPACE, kept in this list by tests/policy/test_pack_constants.py) and upstream Istio's."""
 
 
 def _is_strict_namespace_wide(obj: Mapping[str, Any]) -> bool:
