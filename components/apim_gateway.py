@@ -162,32 +162,7 @@ class SelfHostedGateway(pulumi.ComponentResource):
         self._service_name = pulumi.Output.from_input(args.service_id).apply(lambda _: args.service_name)
         gateway_links = self._apim_gateway(name, args)
 
-        app = azuread.Application(
-            f"{name}-gateway-app",
-            azuread.ApplicationArgs(
-                display_name=f"{args.service_name}-{args.gateway.name}",
-                description="API Management self-hosted gateway (workload identity, no secrets)",
-                sign_in_audience="AzureADMyOrg",
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        principal = azuread.ServicePrincipal(
-            f"{name}-gateway-sp",
-            azuread.ServicePrincipalArgs(client_id=app.client_id),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        federated = azuread.ApplicationFederatedIdentityCredential(
-            f"{name}-gateway-federated",
-            azuread.ApplicationFederatedIdentityCredentialArgs(
-                application_id=app.id,
-                display_name=f"aks-{args.gateway.namespace}-{args.gateway.name}",
-                description="Kubernetes ServiceAccount of the self-hosted gateway",
-                issuer=args.oidc_issuer_url,
-                subject=f"system:serviceaccount:{args.gateway.namespace}:{args.gateway.name}",
-                audiences=[azure_ids.WORKLOAD_IDENTITY_AUDIENCE],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        app, principal, federated = self._workload_identity(name, args)
         role_assignments = self._configuration_roles(name, args, principal.object_id)
 
         # --- in the cluster ---------------------------------------------------------------------------
@@ -275,6 +250,38 @@ class SelfHostedGateway(pulumi.ComponentResource):
                 "gatewayClientId": self.gateway_client_id,
             }
         )
+
+    def _workload_identity(
+        self, name: str, args: SelfHostedGatewayArgs
+    ) -> tuple[azuread.Application, azuread.ServicePrincipal, azuread.ApplicationFederatedIdentityCredential]:
+        """The gateway's Entra app: no secret, a federated credential for its ServiceAccount instead."""
+        app = azuread.Application(
+            f"{name}-gateway-app",
+            azuread.ApplicationArgs(
+                display_name=f"{args.service_name}-{args.gateway.name}",
+                description="API Management self-hosted gateway (workload identity, no secrets)",
+                sign_in_audience="AzureADMyOrg",
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        principal = azuread.ServicePrincipal(
+            f"{name}-gateway-sp",
+            azuread.ServicePrincipalArgs(client_id=app.client_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        federated = azuread.ApplicationFederatedIdentityCredential(
+            f"{name}-gateway-federated",
+            azuread.ApplicationFederatedIdentityCredentialArgs(
+                application_id=app.id,
+                display_name=f"aks-{args.gateway.namespace}-{args.gateway.name}",
+                description="Kubernetes ServiceAccount of the self-hosted gateway",
+                issuer=args.oidc_issuer_url,
+                subject=f"system:serviceaccount:{args.gateway.namespace}:{args.gateway.name}",
+                audiences=[azure_ids.WORKLOAD_IDENTITY_AUDIENCE],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return app, principal, federated
 
     def _apim_gateway(self, name: str, args: SelfHostedGatewayArgs) -> "_GatewayEntities":
         """The `Gateway`, its HTTP/2 hostname configuration, and one API link and trusted CA per API."""
