@@ -10,7 +10,7 @@ import pulumi
 from pulumi_azure_native import authorization, resources
 
 from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
-from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
+from components.apim import GrpcApiGateway
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
 from components.common import deployer_principal_type
 from components.image import ServiceImage, ServiceImageArgs
@@ -21,7 +21,10 @@ from components.protection import apply_stack_protection
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
+from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from program.adapters.cluster import cluster_args, egress_args
+
+GREETER_PROTO = "service/protos/helloworld.proto"
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -189,38 +192,51 @@ pulumi.export("workloadServiceHost", workload.service_host)
 pulumi.export("workloadIdentityClientId", workload.identity.client_id)
 pulumi.export("workloadImage", service_image.ref if service_image else settings.workload.image)
 
-# --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
-# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.
+# --- API gateway (components/apim.py: GrpcApiGateway, program/adapters/apim.py) -----------------
+# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel. One
+# self-hosted gateway serves one gRPC API per exposed service (today: the workload).
 if settings.apim.enabled:
+    exposed = [
+        ServiceApiExposure(
+            service_name=settings.workload.name,
+            proto=(Path(__file__).parent / GREETER_PROTO).read_text(encoding="utf-8"),
+            proto_file=GREETER_PROTO,
+            backend_host=workload.service_host,
+            backend_tls_port=workload.tls_port,
+            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
+            rate_limit_calls=settings.apim.rate_limit.calls,
+            rate_limit_renewal_period_seconds=settings.apim.rate_limit.renewal_period_seconds,
+        )
+    ]
     api_gateway = GrpcApiGateway(
         "api",
-        GrpcApiGatewayArgs(
-            settings=settings.apim,
+        grpc_api_gateway_args(
+            settings.apim,
+            exposed,
             service_name=names.api_management,
             resource_group_name=resource_group.name,
             resource_group_id=resource_group.id,
             location=settings.location,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
-            proto=(Path(__file__).parent / "service/protos/helloworld.proto").read_text(encoding="utf-8"),
-            backend_host=workload.service_host,
-            backend_port=workload.tls_port,
-            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
-            provider=cluster.provider,
             oidc_issuer_url=cluster.oidc_issuer_url,
             istio_revision=cluster.istio_revision,
             vault_name=secret_store.vault_name,
             app_insights_id=observability.app_insights_id,
             app_insights_instrumentation_key=observability.app_insights_instrumentation_key,
-            kubernetes_ready=cluster.kubernetes_ready,
-            secret_writers_ready=secret_store.secret_writers_ready,
             diagnostics=observability.log_analytics_workspace_id,
+        ),
+        # The Kubernetes objects wait for the deployer's cluster RBAC, the key write for the vault.
+        pulumi.ResourceOptions(
+            provider=cluster.provider,
+            depends_on=[*cluster.kubernetes_ready, *secret_store.secret_writers_ready],
         ),
     )
     pulumi.export("apimGatewayUrl", api_gateway.gateway_url)
     pulumi.export("apimSelfHostedGatewayName", api_gateway.gateway_name)
     pulumi.export("apimGatewayServiceHost", api_gateway.gateway_service_host)
     pulumi.export("apimGrpcApiId", api_gateway.api_id)
+    pulumi.export("apimGrpcApiIds", api_gateway.api_ids)
     pulumi.export("apimSubscriptionKeySecretName", api_gateway.subscription_key_secret_name)
 
 # --- outputs --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
@@ -32,6 +32,17 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
 from . import aks_rules
+from .apim_rules import (
+    APIM_SKUS,
+    GATEWAY_DEFAULT_IMAGE,
+    validate_api_host,
+    validate_apim_capacity,
+    validate_apim_sku,
+    validate_gateway_cpu,
+    validate_gateway_image,
+    validate_gateway_memory,
+    validate_gateway_replicas,
+)
 from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
 from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, LONG_TERM_SUPPORT_PLAN
 from .kubernetes_versions import today as current_date
@@ -696,31 +707,8 @@ def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-# Tiers that cannot run this design, with the reason (API Management docs: "Self-hosted gateway
-# overview" - self-hosted gateways need Developer or Premium; "Import a gRPC API" - gRPC APIs run on the
-# self-hosted gateway; v2 tiers and Consumption have neither).
-APIM_REJECTED_SKUS: dict[str, str] = {
-    "Consumption": "has no self-hosted gateway and no gRPC APIs",
-    "Basic": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "Standard": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "BasicV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "StandardV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "PremiumV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "Isolated": "is not supported by this platform (retired tier)",
-}
-APIM_SKUS = ("Developer", "Premium")
-GATEWAY_IMAGE_REPOSITORY = "mcr.microsoft.com/azure-api-management/gateway"
-GATEWAY_MIN_VERSION = (2, 11, 0)
-"""Entra workload identity authentication needs self-hosted gateway image 2.11.0 or later
-(API Management docs: "Use Microsoft Entra workload identity authentication for the self-hosted gateway")."""
-
-GATEWAY_DEFAULT_VERSION = "2.12.1"
-"""The newest self-hosted gateway release found (Container-v2.12.1, 2026-09-11, which fixed the high CVEs
-of 2.12.0: Azure/api-management-self-hosted-gateway#411). Azure/api-management-self-hosted-gateway#367
-(backend TLS "remote certificate was rejected by the provided RemoteCertificateValidationCallback" on
-2.10 and later) is still open in the record checked on 2026-12-02 and no release says it is fixed; the
-versions it spares (<= 2.9) lack workload identity, so the newest release is the pin
-(docs/api-gateway.md, "Known issue")."""
+# The Azure rules and their constants live with the APIM components (components/apim_rules.py, no SDK
+# imports); the models below call them and report each refusal under its config key.
 CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
 MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Mi|Gi)$")]
 DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)]
@@ -751,7 +739,7 @@ class ApimJwtSettings(_Model):
 class ApimGatewaySettings(_Model):
     """The self-hosted gateway running in AKS (`aks-grpc:apim.gateway`)."""
 
-    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:{GATEWAY_DEFAULT_VERSION}"
+    image: str = GATEWAY_DEFAULT_IMAGE
     """Gateway image pinned to an exact version >= 2.11.0 (never the rolling `v2`/`latest` tags)."""
     replicas: Annotated[int, Field(ge=1, le=20)] = 1
     """Gateway pods. Developer allows one gateway node; Premium needs at least 2 (PDB + zone spread)."""
@@ -774,19 +762,23 @@ class ApimGatewaySettings(_Model):
 
     @model_validator(mode="after")
     def _gateway_rules(self) -> "ApimGatewaySettings":
-        problems: list[tuple[str, str]] = []
-        repository, _, tag = self.image.rpartition(":")
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", tag)
-        if repository != GATEWAY_IMAGE_REPOSITORY:
-            problems.append(("image", f"{self.image} must be {GATEWAY_IMAGE_REPOSITORY}:<exact version>"))
-        elif match is None:
-            problems.append(("image", f"tag {tag!r} must be an exact version (2.11.0), never v2/latest"))
-        elif tuple(int(g) for g in match.groups()) < GATEWAY_MIN_VERSION:
-            problems.append(("image", f"{tag} is older than 2.11.0, the first with workload identity auth"))
-        problems.extend(_request_limit_problems(self))
-        problems.extend(_namespace_problems("namespace", self.namespace))
+        problems = [
+            *_refusal("image", lambda: validate_gateway_image(self.image)),
+            *_refusal("cpuLimit", lambda: validate_gateway_cpu(self.cpu_request, self.cpu_limit)),
+            *_refusal("memoryLimit", lambda: validate_gateway_memory(self.memory_request, self.memory_limit)),
+            *_namespace_problems("namespace", self.namespace),
+        ]
         _raise_problems(problems, self)
         return self
+
+
+def _refusal(key: str, check: Callable[[], None]) -> list[tuple[str, str]]:
+    """A component rule's refusal as a settings problem under `key` (the rule's own field prefix dropped)."""
+    try:
+        check()
+    except ValueError as error:
+        return [(key, str(error).partition(": ")[2] or str(error))]
+    return []
 
 
 class ApimSettings(_Model):
@@ -818,28 +810,15 @@ class ApimSettings(_Model):
 
     @model_validator(mode="after")
     def _apim_model_rules(self) -> "ApimSettings":
-        problems: list[tuple[str, str]] = []
-        if self.sku in APIM_REJECTED_SKUS:
-            problems.append(("sku", f"{self.sku} {APIM_REJECTED_SKUS[self.sku]}; use Developer or Premium"))
-        elif self.sku not in APIM_SKUS:
-            problems.append(("sku", f"{self.sku!r} is not an API Management tier; use Developer or Premium"))
-        if self.sku == "Developer" and self.capacity != 1:
-            problems.append(("capacity", f"Developer has exactly 1 unit (got {self.capacity})"))
-        if self.sku == "Developer" and self.gateway.replicas != 1:
-            problems.append(("gateway.replicas", "Developer allows a single self-hosted gateway node; use 1"))
-        if self.sku == "Premium" and self.gateway.replicas < 2:
-            problems.append(("gateway.replicas", "Premium gateways run >= 2 replicas (PDB + zone spread)"))
-        if self.api_host_certificate_id and not self.api_host:
-            problems.append(("apiHostCertificateId", "is only used with apiHost"))
-        if self.api_host and not self.api_host_certificate_id:
-            # The Istio ingress passes TLS through: only the gateway can present a certificate for the host.
-            problems.append(
-                (
-                    "apiHostCertificateId",
-                    f"is required with apiHost ({self.api_host}): the self-hosted gateway terminates TLS "
-                    "for it and needs the id of an APIM certificate for that host",
-                )
+        problems = _refusal("sku", lambda: validate_apim_sku(self.sku))
+        if self.sku in APIM_SKUS:
+            problems += _refusal("capacity", lambda: validate_apim_capacity(self.sku, self.capacity))
+            problems += _refusal(
+                "gateway.replicas", lambda: validate_gateway_replicas(self.sku, self.gateway.replicas)
             )
+        problems += _refusal(
+            "apiHostCertificateId", lambda: validate_api_host(self.api_host, self.api_host_certificate_id)
+        )
         _raise_problems(problems, self)
         return self
 
