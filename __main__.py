@@ -3,11 +3,13 @@
 Composition root only: settings -> components -> exports. Everything with logic lives in components/.
 """
 
+import os
+
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
-from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
+from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
+from components.apim import GrpcApiGateway
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
 from components.common import deployer_principal_type
 from components.grpc_service import GrpcService
@@ -20,6 +22,8 @@ from components.service_platform import ServicePlatform
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from program.adapters import services as services_adapter
+from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
+from program.adapters.cluster import cluster_args, egress_args
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -53,19 +57,10 @@ observability = Observability(
 # --- cluster egress (components/aks.py: ClusterEgress) --------------------------------------------
 # The stack owns the cluster's outbound IP, so the vault firewall below can admit it (the CSI driver reads
 # the vault over it) before the cluster exists; only the loadBalancer outbound type takes given IPs.
-egress = (
-    ClusterEgress(
-        "egress",
-        ClusterEgressArgs(
-            names=names,
-            resource_group_name=resource_group.name,
-            location=settings.location,
-            zones=settings.cluster.zones,
-        ),
-    )
-    if settings.cluster.network.outbound_type == "loadBalancer"
-    else None
+egress_config = egress_args(
+    settings.cluster, names, resource_group_name=resource_group.name, location=settings.location
 )
+egress = ClusterEgress("egress", egress_config) if egress_config else None
 
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
@@ -85,27 +80,30 @@ secret_store = SecretStore(
 )
 
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
+dapr = settings.platform.dapr
 cluster = AksCluster(
     "cluster",
-    AksClusterArgs(
-        settings=settings.cluster,
-        names=names,
+    cluster_args(
+        settings.cluster,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
         deployer_client_id=client.client_id,
+        environ=os.environ,
+        keda_enabled=settings.keda_enabled,
+        # One extension for the cluster, when any service runs a Dapr sidecar (`aks-grpc:platform.dapr`).
+        dapr=DaprExtensionArgs(release_train=dapr.release_train, high_availability=dapr.high_availability)
+        if settings.dapr_enabled
+        else None,
         outbound_public_ip_ids=[egress.public_ip_id] if egress else [],
         log_analytics_workspace_id=observability.log_analytics_workspace_id,
         prometheus_rule_id=observability.prometheus_rule_id,
         container_insights_rule_id=observability.container_insights_rule_id,
         data_collection_endpoint_id=observability.data_collection_endpoint_id,
         diagnostics=observability.log_analytics_workspace_id,
-        keda_enabled=settings.keda_enabled,
-        dapr_enabled=settings.dapr_enabled,
-        dapr_release_train=settings.platform.dapr.release_train,
-        dapr_high_availability=settings.platform.dapr.high_availability,
     ),
 )
 
@@ -245,39 +243,55 @@ pulumi.export("workloadServiceHost", workload.service_host)
 pulumi.export("workloadIdentityClientId", workload.identity.client_id)
 pulumi.export("workloadImage", _image_of(lead))
 
-# --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
-# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.
+# --- API gateway (components/apim.py: GrpcApiGateway, program/adapters/apim.py) -----------------
+# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel. One
+# self-hosted gateway serves one gRPC API per exposed service (`services.<name>.apim`).
 if settings.apim.enabled:
+    exposed = [
+        ServiceApiExposure(
+            service_name=name,
+            proto=services_adapter.proto_text(service_settings),
+            proto_file=service_settings.proto,
+            backend_host=services[name].service_host,
+            backend_tls_port=services[name].tls_port,
+            backend_ca_certificate_pem=backend_certificates[name].ca_certificate_pem,
+            api_path=service_settings.apim.path,
+            product=service_settings.apim.product,
+            rate_limit_calls=service_settings.apim.rate_limit.calls,
+            rate_limit_renewal_period_seconds=service_settings.apim.rate_limit.renewal_period_seconds,
+        )
+        for name, service_settings in settings.services.items()
+        if service_settings.apim.exposed
+    ]
     api_gateway = GrpcApiGateway(
         "api",
-        GrpcApiGatewayArgs(
-            # One API for now, serving the lead service; one API per service comes with the lead's APIM work.
-            settings=services_adapter.apim_settings_for(settings, lead),
+        grpc_api_gateway_args(
+            settings.apim,
+            exposed,
             service_name=names.api_management,
             resource_group_name=resource_group.name,
             resource_group_id=resource_group.id,
             location=settings.location,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
-            proto=services_adapter.proto_text(settings.services[lead]),
-            backend_host=workload.service_host,
-            backend_port=workload.tls_port,
-            backend_ca_certificate_pem=backend_certificates[lead].ca_certificate_pem,
-            provider=cluster.provider,
             oidc_issuer_url=cluster.oidc_issuer_url,
             istio_revision=cluster.istio_revision,
             vault_name=secret_store.vault_name,
             app_insights_id=observability.app_insights_id,
             app_insights_instrumentation_key=observability.app_insights_instrumentation_key,
-            kubernetes_ready=cluster.kubernetes_ready,
-            secret_writers_ready=secret_store.secret_writers_ready,
             diagnostics=observability.log_analytics_workspace_id,
+        ),
+        # The Kubernetes objects wait for the deployer's cluster RBAC, the key write for the vault.
+        pulumi.ResourceOptions(
+            provider=cluster.provider,
+            depends_on=[*cluster.kubernetes_ready, *secret_store.secret_writers_ready],
         ),
     )
     pulumi.export("apimGatewayUrl", api_gateway.gateway_url)
     pulumi.export("apimSelfHostedGatewayName", api_gateway.gateway_name)
     pulumi.export("apimGatewayServiceHost", api_gateway.gateway_service_host)
     pulumi.export("apimGrpcApiId", api_gateway.api_id)
+    pulumi.export("apimGrpcApiIds", api_gateway.api_ids)
     pulumi.export("apimSubscriptionKeySecretName", api_gateway.subscription_key_secret_name)
 
 # --- outputs --------------------------------------------------------------------------------------

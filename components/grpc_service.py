@@ -98,7 +98,7 @@ class GrpcServiceArgs:
     """The image's tag or digest, for the `app.kubernetes.io/version` label."""
     grpc_services: list[str] = field(default_factory=list)
     """Fully qualified gRPC services the server implements (`package.Service`, see
-    `manifests.grpc_service_names`): the KEDA request-rate query counts these. Required with KEDA."""
+    `apim_rules.proto_services`): the KEDA request-rate query counts these. Required with KEDA."""
     resource_group_name: pulumi.Input[str] = ""
     """Resource group of the service's Azure identity."""
     location: pulumi.Input[str] = ""

@@ -839,14 +839,3 @@ def dapr_configuration_spec() -> dict[str, Any]:
     """Dapr app configuration (`dapr.io/config`): Istio already traces, so Dapr's sampling is 0.
     Dapr's mTLS is a control-plane switch (`global.mtls.enabled` of the extension), not per app."""
     return {"tracing": {"samplingRate": "0"}}
-
-
-def grpc_service_names(proto: str) -> list[str]:
-    """The fully qualified gRPC services (`package.Service`) a .proto file declares, in order: what the
-    server reports as `grpc_service` in its metrics and what clients put in `:path`."""
-    text = re.sub(r"//[^\n]*|/\*.*?\*/", "", proto, flags=re.DOTALL)
-    package = re.search(r"^\s*package\s+([A-Za-z_][\w.]*)\s*;", text, flags=re.MULTILINE)
-    prefix = f"{package.group(1)}." if package else ""
-    return [
-        f"{prefix}{name}" for name in re.findall(r"^\s*service\s+([A-Za-z_]\w*)\s*\{", text, re.MULTILINE)
-    ]

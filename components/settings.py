@@ -14,8 +14,9 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -32,18 +33,26 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
-from .istio_revisions import check_revisions, newest_revision
-from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
+from . import aks_rules
+from .apim_rules import (
+    APIM_SKUS,
+    GATEWAY_DEFAULT_IMAGE,
+    proto_services,
+    validate_api_host,
+    validate_apim_capacity,
+    validate_apim_sku,
+    validate_gateway_cpu,
+    validate_gateway_image,
+    validate_gateway_memory,
+    validate_gateway_replicas,
+    validate_grpc_api_path,
+)
+from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
+from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, LONG_TERM_SUPPORT_PLAN
 from .kubernetes_versions import today as current_date
 from .naming import APP_INSIGHTS_SECRET_NAME, DERIVED_NAMES, SERVICE_KEY, DerivedName, backend_tls_secret_name
-from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
-DEFAULT_KUBERNETES_VERSION = "1.36"
-"""The default Kubernetes minor: GA on AKS since Jun 2026, supported until 2027-06-30, and supported by
-the newest Istio revision in the table (components/kubernetes_versions.py, components/istio_revisions.py)."""
-DEFAULT_ISTIO_REVISIONS = ("asm-1-30",)
-"""The default Istio add-on revision: the newest in the table; it supports Kubernetes 1.32-1.36."""
 TODAY_CONTEXT_KEY = "today"
 """Validation context key of the date the support checks compare with (`load_settings(..., today=)`)."""
 
@@ -192,6 +201,24 @@ def _namespace_problems(key: str, namespace: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _rule_problems(check: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Run one `validate_*` of components/aks_rules.py (the component runs the same): its result and its
+    problems, each field turned into the config key under this model (`min_count` -> `minCount`)."""
+    try:
+        return check(*args, **kwargs), []
+    except aks_rules.ArgsProblems as error:
+        return None, [(_args_field_key(name), message) for name, message in error.problems]
+
+
+def _args_field_key(name: str) -> str:
+    """`istio.revisions[0]` -> `istio.revisions[0]`, `os_disk_size_gb` -> `osDiskSizeGb`."""
+    parts = []
+    for part in name.split("."):
+        head, bracket, rest = part.partition("[")
+        parts.append(to_camel(head) + bracket + rest)
+    return ".".join(parts)
+
+
 class IstioSettings(_Model):
     """The AKS Istio add-on (service mesh profile)."""
 
@@ -225,11 +252,9 @@ class IstioSettings(_Model):
 
     @model_validator(mode="after")
     def _istio_rules(self) -> "IstioSettings":
-        problems: list[tuple[str, str]] = []
-        if self.active_revision not in self.revisions:
-            allowed = ", ".join(self.revisions)
-            got = self.active_revision
-            problems.append(("activeRevision", f"must be one of revisions ({allowed}), got {got!r}"))
+        _, problems = _rule_problems(
+            aks_rules.validate_active_revision, list(self.revisions), self.active_revision
+        )
         _raise_problems(problems, self)
         return self
 
@@ -255,18 +280,16 @@ class NodePoolSettings(_Model):
 
     @model_validator(mode="after")
     def _node_pool_rules(self) -> "NodePoolSettings":
-        problems: list[tuple[str, str]] = []
-        if self.min_count > self.max_count:
-            problems.append(("minCount", f"must not exceed maxCount ({self.min_count} > {self.max_count})"))
-        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(self.vm_size)
-        if self.os_disk_type == "Ephemeral" and capacity is not None and self.os_disk_size_gb > capacity:
-            problems.append(
-                (
-                    "osDiskSizeGb",
-                    f"{self.os_disk_size_gb} GiB does not fit an Ephemeral OS disk on {self.vm_size} (at most "
-                    f"{capacity} GiB, components/vm_sizes.py): lower it, or use osDiskType Managed or auto",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_node_pool,
+            vm_size=self.vm_size,
+            min_count=self.min_count,
+            max_count=self.max_count,
+            max_pods=self.max_pods,
+            os_disk_type=self.os_disk_type,
+            os_disk_size_gb=self.os_disk_size_gb,
+            max_surge=self.max_surge,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -285,13 +308,8 @@ class SystemNodePoolSettings(NodePoolSettings):
 Zone = Literal["1", "2", "3"]
 OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting"]
 
-# Outbound types the program cannot run, with the reason (AKS docs: "Customize cluster egress with outbound
-# types"): both need the cluster in a subnet of the user's VNet (a NAT gateway or a route table on it), and
-# the program creates the cluster in an AKS-managed VNet (it takes no subnet).
-UNSUPPORTED_OUTBOUND_TYPES: dict[str, str] = {
-    "userDefinedRouting": "needs the cluster in your own subnet with a route table to a firewall",
-    "userAssignedNATGateway": "needs the cluster in your own subnet with a NAT gateway attached",
-}
+UNSUPPORTED_OUTBOUND_TYPES = aks_rules.UNSUPPORTED_OUTBOUND_TYPES
+"""Outbound types the cluster cannot run, with the reason (components/aks_rules.py)."""
 
 
 class NetworkSettings(_Model):
@@ -311,28 +329,13 @@ class NetworkSettings(_Model):
 
     @model_validator(mode="after")
     def _network_rules(self) -> "NetworkSettings":
-        problems: list[tuple[str, str]] = []
-        services = ipaddress.ip_network(self.service_cidr)
-        pods = ipaddress.ip_network(self.pod_cidr)
-        try:
-            dns = ipaddress.ip_address(self.dns_service_ip)
-        except ValueError:
-            problems.append(("dnsServiceIp", f"must be an IP address, got {self.dns_service_ip!r}"))
-        else:
-            if dns not in services:
-                problems.append(("dnsServiceIp", f"{dns} is not inside serviceCidr {services}"))
-            elif dns in (services.network_address, services.network_address + 1, services.broadcast_address):
-                problems.append(("dnsServiceIp", f"{dns} is reserved in serviceCidr {services} (use .10)"))
-        if pods.version == services.version and pods.overlaps(services):
-            problems.append(("podCidr", f"{pods} overlaps serviceCidr {services}"))
-        if self.outbound_type in UNSUPPORTED_OUTBOUND_TYPES:
-            problems.append(
-                (
-                    "outboundType",
-                    f"{self.outbound_type} {UNSUPPORTED_OUTBOUND_TYPES[self.outbound_type]}, which this "
-                    "program does not take; use loadBalancer (the stack's static egress IP)",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_network,
+            pod_cidr=self.pod_cidr,
+            service_cidr=self.service_cidr,
+            dns_service_ip=self.dns_service_ip,
+            outbound_type=self.outbound_type,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -452,33 +455,29 @@ class ClusterSettings(_Model):
 
     @model_validator(mode="after")
     def _cluster_model_rules(self, info: ValidationInfo) -> "ClusterSettings":
-        problems: list[tuple[str, str]] = []
         on = _validation_date(info)
-        version = check_kubernetes_minor(
-            self.kubernetes_minor, on=on, long_term_support=self.long_term_support
+        version_warnings, problems = _rule_problems(
+            aks_rules.validate_kubernetes_version,
+            self.kubernetes_version,
+            sku_tier=self.sku_tier,
+            support_plan=self.support_plan,
+            upgrade_channel=self.upgrade_channel,
+            on=on,
         )
-        problems.extend(("kubernetesVersion", message) for message in version.errors)
-        if self.support_plan == LONG_TERM_SUPPORT_PLAN and self.sku_tier != "Premium":
-            problems.append(
-                ("supportPlan", f"{LONG_TERM_SUPPORT_PLAN} needs skuTier Premium (got {self.sku_tier})")
-            )
-        revisions = check_revisions(list(self.istio.revisions), self.kubernetes_minor, on=on)
-        for index, message in revisions.errors:
-            problems.append((f"istio.revisions[{index}]" if index >= 0 else "istio.revisions", message))
-        self._warnings = [*version.warnings, *revisions.warnings]
-        if self.kubernetes_version.count(".") == 2 and self.upgrade_channel in ("patch", "stable", "rapid"):
-            problems.append(
-                (
-                    "kubernetesVersion",
-                    f"an exact patch ({self.kubernetes_version}) fights upgradeChannel "
-                    f"{self.upgrade_channel}: "
-                    f"configure the minor ({self.kubernetes_minor}) or set upgradeChannel none",
-                )
-            )
-        if self.private_cluster and self.authorized_ip_ranges:
-            problems.append(("authorizedIpRanges", "must be empty with privateCluster (no public endpoint)"))
-        if len(set(self.zones)) != len(self.zones):
-            problems.append(("zones", f"lists a zone twice ({', '.join(self.zones)})"))
+        revision_warnings, revision_problems = _rule_problems(
+            aks_rules.validate_istio_revisions,
+            list(self.istio.revisions),
+            kubernetes_version=self.kubernetes_version,
+            on=on,
+        )
+        problems += revision_problems
+        self._warnings = [*(version_warnings or []), *(revision_warnings or [])]
+        problems += _rule_problems(
+            aks_rules.validate_api_server_access,
+            private_cluster=self.private_cluster,
+            authorized_ip_ranges=list(self.authorized_ip_ranges),
+        )[1]
+        problems += _rule_problems(aks_rules.validate_zones, list(self.zones))[1]
         _raise_problems(problems, self)
         return self
 
@@ -737,31 +736,8 @@ def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-# Tiers that cannot run this design, with the reason (API Management docs: "Self-hosted gateway
-# overview" - self-hosted gateways need Developer or Premium; "Import a gRPC API" - gRPC APIs run on the
-# self-hosted gateway; v2 tiers and Consumption have neither).
-APIM_REJECTED_SKUS: dict[str, str] = {
-    "Consumption": "has no self-hosted gateway and no gRPC APIs",
-    "Basic": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "Standard": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "BasicV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "StandardV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "PremiumV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "Isolated": "is not supported by this platform (retired tier)",
-}
-APIM_SKUS = ("Developer", "Premium")
-GATEWAY_IMAGE_REPOSITORY = "mcr.microsoft.com/azure-api-management/gateway"
-GATEWAY_MIN_VERSION = (2, 11, 0)
-"""Entra workload identity authentication needs self-hosted gateway image 2.11.0 or later
-(API Management docs: "Use Microsoft Entra workload identity authentication for the self-hosted gateway")."""
-
-GATEWAY_DEFAULT_VERSION = "2.12.1"
-"""The newest self-hosted gateway release found (Container-v2.12.1, 2026-09-11, which fixed the high CVEs
-of 2.12.0: Azure/api-management-self-hosted-gateway#411). Azure/api-management-self-hosted-gateway#367
-(backend TLS "remote certificate was rejected by the provided RemoteCertificateValidationCallback" on
-2.10 and later) is still open in the record checked on 2026-12-02 and no release says it is fixed; the
-versions it spares (<= 2.9) lack workload identity, so the newest release is the pin
-(docs/api-gateway.md, "Known issue")."""
+# The Azure rules and their constants live with the APIM components (components/apim_rules.py, no SDK
+# imports); the models below call them and report each refusal under its config key.
 CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
 MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Mi|Gi)$")]
 DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)]
@@ -792,7 +768,7 @@ class ApimJwtSettings(_Model):
 class ApimGatewaySettings(_Model):
     """The self-hosted gateway running in AKS (`aks-grpc:apim.gateway`)."""
 
-    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:{GATEWAY_DEFAULT_VERSION}"
+    image: str = GATEWAY_DEFAULT_IMAGE
     """Gateway image pinned to an exact version >= 2.11.0 (never the rolling `v2`/`latest` tags)."""
     replicas: Annotated[int, Field(ge=1, le=20)] = 1
     """Gateway pods. Developer allows one gateway node; Premium needs at least 2 (PDB + zone spread)."""
@@ -815,19 +791,23 @@ class ApimGatewaySettings(_Model):
 
     @model_validator(mode="after")
     def _gateway_rules(self) -> "ApimGatewaySettings":
-        problems: list[tuple[str, str]] = []
-        repository, _, tag = self.image.rpartition(":")
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", tag)
-        if repository != GATEWAY_IMAGE_REPOSITORY:
-            problems.append(("image", f"{self.image} must be {GATEWAY_IMAGE_REPOSITORY}:<exact version>"))
-        elif match is None:
-            problems.append(("image", f"tag {tag!r} must be an exact version (2.11.0), never v2/latest"))
-        elif tuple(int(g) for g in match.groups()) < GATEWAY_MIN_VERSION:
-            problems.append(("image", f"{tag} is older than 2.11.0, the first with workload identity auth"))
-        problems.extend(_request_limit_problems(self))
-        problems.extend(_namespace_problems("namespace", self.namespace))
+        problems = [
+            *_refusal("image", lambda: validate_gateway_image(self.image)),
+            *_refusal("cpuLimit", lambda: validate_gateway_cpu(self.cpu_request, self.cpu_limit)),
+            *_refusal("memoryLimit", lambda: validate_gateway_memory(self.memory_request, self.memory_limit)),
+            *_namespace_problems("namespace", self.namespace),
+        ]
         _raise_problems(problems, self)
         return self
+
+
+def _refusal(key: str, check: Callable[[], None]) -> list[tuple[str, str]]:
+    """A component rule's refusal as a settings problem under `key` (the rule's own field prefix dropped)."""
+    try:
+        check()
+    except ValueError as error:
+        return [(key, str(error).partition(": ")[2] or str(error))]
+    return []
 
 
 class ApimSettings(_Model):
@@ -855,39 +835,17 @@ class ApimSettings(_Model):
     app_insights_sampling_percentage: Annotated[float, Field(ge=0, le=100)] = 100.0
     """Share of gateway requests traced to Application Insights."""
 
-    _service_rate_limit: ApimRateLimitSettings | None = PrivateAttr(default=None)
-
-    @property
-    def rate_limit(self) -> ApimRateLimitSettings:
-        """The rate limit of the one gRPC API `GrpcApiGateway` serves today: the lead service's
-        `services.<name>.apim.rateLimit` (set by program/adapters/services.py `apim_settings_for`);
-        goes away when each service gets its own API."""
-        return self._service_rate_limit or ApimRateLimitSettings()
-
     @model_validator(mode="after")
     def _apim_model_rules(self) -> "ApimSettings":
-        problems: list[tuple[str, str]] = []
-        if self.sku in APIM_REJECTED_SKUS:
-            problems.append(("sku", f"{self.sku} {APIM_REJECTED_SKUS[self.sku]}; use Developer or Premium"))
-        elif self.sku not in APIM_SKUS:
-            problems.append(("sku", f"{self.sku!r} is not an API Management tier; use Developer or Premium"))
-        if self.sku == "Developer" and self.capacity != 1:
-            problems.append(("capacity", f"Developer has exactly 1 unit (got {self.capacity})"))
-        if self.sku == "Developer" and self.gateway.replicas != 1:
-            problems.append(("gateway.replicas", "Developer allows a single self-hosted gateway node; use 1"))
-        if self.sku == "Premium" and self.gateway.replicas < 2:
-            problems.append(("gateway.replicas", "Premium gateways run >= 2 replicas (PDB + zone spread)"))
-        if self.api_host_certificate_id and not self.api_host:
-            problems.append(("apiHostCertificateId", "is only used with apiHost"))
-        if self.api_host and not self.api_host_certificate_id:
-            # The Istio ingress passes TLS through: only the gateway can present a certificate for the host.
-            problems.append(
-                (
-                    "apiHostCertificateId",
-                    f"is required with apiHost ({self.api_host}): the self-hosted gateway terminates TLS "
-                    "for it and needs the id of an APIM certificate for that host",
-                )
+        problems = _refusal("sku", lambda: validate_apim_sku(self.sku))
+        if self.sku in APIM_SKUS:
+            problems += _refusal("capacity", lambda: validate_apim_capacity(self.sku, self.capacity))
+            problems += _refusal(
+                "gateway.replicas", lambda: validate_gateway_replicas(self.sku, self.gateway.replicas)
             )
+        problems += _refusal(
+            "apiHostCertificateId", lambda: validate_api_host(self.api_host, self.api_host_certificate_id)
+        )
         _raise_problems(problems, self)
         return self
 
@@ -1100,12 +1058,23 @@ class ServiceApimSettings(_Model):
     exposed: bool = True
     """Publish the service as a gRPC API of API Management (with `apim.enabled`)."""
     path: Annotated[str, Field(pattern=API_PATH_PATTERN, max_length=400)] = ""
-    """API path (URL suffix). Empty: clients call `/<package>.<Service>/<Method>` as generated stubs do;
-    one API per API Management instance can have the empty path, so further services need their own."""
+    """API path (URL suffix). Stays empty: gRPC clients call `/<package>.<Service>/<Method>` and cannot
+    add a prefix, and the gateway tells the APIs apart by their gRPC service names
+    (components/apim_rules.py `validate_grpc_api_path`)."""
     product: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")] = "grpc"
     """API Management product the API belongs to (subscriptions to it grant access)."""
     rate_limit: ApimRateLimitSettings = nested()
     """Per-subscription rate limit of the service's gRPC API."""
+
+    @model_validator(mode="after")
+    def _service_apim_rules(self) -> "ServiceApimSettings":
+        problems: list[tuple[str, str]] = []
+        try:
+            validate_grpc_api_path(self.path)
+        except ValueError as error:
+            problems.append(("path", str(error).removeprefix("path: ")))
+        _raise_problems(problems, self)
+        return self
 
 
 class PlatformDaprSettings(_Model):
@@ -1297,13 +1266,28 @@ def _service_name_problems(names: list[str]) -> list[tuple[str, str]]:
     return problems
 
 
+REPOSITORY = Path(__file__).resolve().parent.parent
+"""The repository root: a service's `proto` (and `buildContext`) are relative to it."""
+
+
+def _proto_services(proto: str) -> tuple[str, list[str]]:
+    """(problem or "", the `package.Service`s) of a service's proto file."""
+    path = REPOSITORY / proto
+    if not path.is_file():
+        return f"{proto} is not a file of the repository", []
+    declared = proto_services(path.read_text(encoding="utf-8"))
+    if not declared:
+        return f"{proto} declares no gRPC service", []
+    return "", declared
+
+
 def _services_rules(stack: "StackSettings") -> list[tuple[str, str]]:
     """Service rules that need the rest of the stack, and the uniqueness rules across services; keys are
     full paths (`services.orders.namespace`)."""
     problems: list[tuple[str, str]] = []
     namespaces: dict[str, str] = {}
     hosts: dict[str, str] = {}
-    paths: dict[str, str] = {}
+    grpc_services: dict[str, str] = {}
     for name, service in stack.services.items():
         if stack.is_production and service.autoscaling.min_replicas < 2:
             problems.append(
@@ -1345,16 +1329,21 @@ def _services_rules(stack: "StackSettings") -> list[tuple[str, str]]:
             )
         namespaces.setdefault(service.namespace, name)
         if stack.apim.enabled and service.apim.exposed:
-            if service.apim.path in paths:
-                shown = service.apim.path or '""'
-                problems.append(
-                    (
-                        service_key(name, "apim.path"),
-                        f"{shown} is also {service_key(paths[service.apim.path], 'apim.path')}: API Management "
-                        "serves one API per path; give each exposed service its own",
+            # Every gRPC API has the empty path (apim_rules.validate_grpc_api_path), so the gateway tells
+            # the APIs apart by `/<package>.<Service>/`: a gRPC service may be in one exposed proto only.
+            proto_problem, declared = _proto_services(service.proto)
+            if proto_problem:
+                problems.append((service_key(name, "proto"), proto_problem))
+            for grpc_service in declared:
+                if grpc_service in grpc_services:
+                    problems.append(
+                        (
+                            service_key(name, "proto"),
+                            f"{service.proto} declares {grpc_service}, which {service_key(grpc_services[grpc_service])} "
+                            "also exposes: API Management routes a gRPC call by its service name to one API",
+                        )
                     )
-                )
-            paths.setdefault(service.apim.path, name)
+                grpc_services.setdefault(grpc_service, name)
     problems.extend(_service_name_problems(list(stack.services)))
     return problems
 

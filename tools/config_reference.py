@@ -145,7 +145,11 @@ REFUSED_BY_RULES: dict[str, str] = {
     ),
     "services.<name>.image": "no tag, `latest`, a malformed digest",
     "services.<name>.secrets": "a name listed twice",
-    "services.<name>.apim.path": "the path of another exposed service (with `apim.enabled`)",
+    "services.<name>.apim.path": "anything but empty (gRPC clients cannot add a path prefix)",
+    "services.<name>.proto": (
+        "a file the repository lacks or without a service; a gRPC service another exposed service's proto "
+        "declares too (with `apim.enabled`)"
+    ),
     "services.<name>.autoscaling.minReplicas": "above `maxReplicas`; below 2 in prod",
     **{f"services.<name>.resources.{key}": text for key, text in _CONTAINER_RULES.items()},
     **{f"services.<name>.proxyResources.{key}": text for key, text in _CONTAINER_RULES.items()},

@@ -5,10 +5,10 @@ built before; the components never see a settings model.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 
+from components.apim_rules import proto_services
 from components.grpc_service import (
     GrpcServiceArgs,
     IngressGatewayKind,
@@ -23,19 +23,15 @@ from components.manifests import (
     ServerTuning,
     ShutdownPolicy,
     TrafficPolicy,
-    grpc_service_names,
 )
 from components.naming import StackNames
 from components.service_platform import KEDA_IDENTITY_PURPOSE, ServicePlatformArgs
 from components.settings import (
-    ApimSettings,
+    REPOSITORY,
     ContainerResourceSettings,
     GrpcServiceSettings,
     StackSettings,
 )
-
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
-"""The repository root: service protos and build contexts are relative to it."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ def service_args(
         namespace=service.namespace,
         image=service.image if service.image is not None else image,  # type: ignore[arg-type]
         image_version=service.image_reference or image_version,
-        grpc_services=grpc_service_names(proto_text(service)),
+        grpc_services=proto_services(proto_text(service)),
         resource_group_name=azure.resource_group_name,
         location=azure.location,
         subscription_id=azure.subscription_id,
@@ -206,16 +202,8 @@ def service_args(
     )
 
 
-def apim_settings_for(settings: StackSettings, service: str) -> ApimSettings:
-    """`aks-grpc:apim` carrying one service's rate limit: what `GrpcApiGateway` reads today (it serves one
-    service, the lead; per-service APIs will take `services.<name>.apim` directly)."""
-    apim = settings.apim.model_copy()
-    apim._service_rate_limit = settings.services[service].apim.rate_limit
-    return apim
-
-
 def lead_service(settings: StackSettings) -> str:
-    """The service the single APIM API serves until there is one API per service: the first exposed one
+    """The service the single-service exports (`workloadNamespace`, ...) describe: the first exposed one
     (or the first at all)."""
     exposed = [name for name, s in settings.services.items() if s.apim.exposed]
     return (exposed or list(settings.services))[0]

@@ -562,7 +562,7 @@ def test_invalid_args_are_rejected_naming_the_field(
 def test_args_defaults_name_the_namespace_and_the_tls_secret_after_the_service() -> None:
     args = GrpcServiceArgs(service_name="orders")
     assert (args.namespace, args.tls_secret_name) == ("", "")  # resolved by the component:
-    plan = plan_of(_name="orders", apim={"path": "orders"})
+    plan = plan_of(_name="orders")
     assert k8s_object(plan, "Namespace", "grpc-orders")
     spc = k8s_object(plan, "SecretProviderClass", "orders-secrets")["spec"]["parameters"]["objects"]
     assert "orders-tls" in spc and "orders-tls.pem" in spc and "greeter" not in spc

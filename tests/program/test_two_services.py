@@ -165,7 +165,8 @@ def test_stack_outputs_describe_every_service(plan: Plan) -> None:
         assert entry["host"] == f"{name}.{namespace}.svc.cluster.local"
         assert entry["tlsPort"] == 50443
         assert entry["identityClientId"] and entry["image"] and entry["backendCaCertificatePem"]
-    assert services["orders"]["apiPath"] == "orders" and services["greeter"]["apiPath"] == ""
+    assert services["orders"]["apiPath"] == services["greeter"]["apiPath"] == ""
+    assert services["orders"]["proto"] == "examples/protos/orders.proto"
     assert services["orders"]["image"] == "crgrpcdevweu.azurecr.io/orders:1.0.0"
 
 
@@ -180,3 +181,11 @@ def test_the_policy_pack_finds_no_mandatory_violation(plan: Plan) -> None:
 
     mandatory = [f for f in evaluate_plan(plan, ALL_POLICIES) if f.level == EnforcementLevel.MANDATORY]
     assert not mandatory, "\n".join(str(f) for f in mandatory)
+
+
+def test_each_service_is_its_own_grpc_api_behind_the_one_gateway(plan: Plan) -> None:
+    apis = {r.inputs["apiId"]: r.inputs for r in plan.of_type("azure-native:apimanagement:Api")}
+    assert sorted(apis) == ["greeter-grpc", "orders-grpc"]
+    assert apis["orders-grpc"]["value"] == (EXAMPLE.parent / "protos" / "orders.proto").read_text()
+    assert apis["orders-grpc"]["serviceUrl"] == "https://orders.grpc-orders.svc.cluster.local:50443"
+    assert len(plan.of_type("azure-native:apimanagement:Gateway")) == 1

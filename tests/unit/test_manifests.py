@@ -1,7 +1,6 @@
 """The pure manifest builders of the gRPC workload (components/manifests.py)."""
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -215,15 +214,6 @@ def test_request_rate_query_counts_the_services_own_grpc_services() -> None:
     query = m.request_rate_query("grpc-orders", ["orders.v1.Orders", "orders.v1.Admin"])
     assert 'grpc_service=~"orders.v1.Admin|orders.v1.Orders"' in query
     assert "helloworld" not in query
-
-
-def test_grpc_service_names_come_from_the_proto_package_and_services() -> None:
-    proto = (
-        "syntax = 'proto3';\n// service Hidden {\npackage orders.v1;\nservice Orders {\n}\nservice Admin {}\n"
-    )
-    assert m.grpc_service_names(proto) == ["orders.v1.Orders", "orders.v1.Admin"]
-    helloworld = (Path(__file__).resolve().parents[2] / "service/protos/helloworld.proto").read_text()
-    assert m.grpc_service_names(helloworld) == ["helloworld.Greeter"]
 
 
 def test_port_and_secret_names_are_per_service() -> None:

@@ -257,7 +257,7 @@ def test_a_declared_secret_named_like_any_service_backend_tls_secret_is_refused(
         {
             "keyVault": {"secrets": ["orders-tls"]},
             "secrets": {"orders-tls": True},
-            "services": {"greeter": {}, "orders": {"apim": {"path": "orders"}}},
+            "services": {"greeter": {}, "orders": {"proto": "examples/protos/orders.proto"}},
         }
     )
     assert keys_of(problems) == ["aks-grpc:keyVault.secrets[0]"]

@@ -7,6 +7,9 @@ import pytest
 
 from components.settings import GrpcServiceSettings, SettingsError, image_problems, load_settings
 
+ORDERS_PROTO = "examples/protos/orders.proto"
+"""A second service's own proto (orders.v1.Orders): two exposed services may not serve one gRPC service."""
+
 
 def _load(workload: dict[str, Any], environment: str = "dev", **extra: Any) -> Any:
     return load_settings(
@@ -133,7 +136,7 @@ def test_a_stack_without_services_runs_the_greeter_in_grpc_greeter() -> None:
 
 
 def test_each_service_gets_its_own_default_namespace() -> None:
-    services = _load({}, services={"greeter": {}, "orders": {"apim": {"path": "orders"}}}).services
+    services = _load({}, services={"greeter": {}, "orders": {"proto": ORDERS_PROTO}}).services
     assert {name: s.namespace for name, s in services.items()} == {
         "greeter": "grpc-greeter",
         "orders": "grpc-orders",
@@ -144,7 +147,7 @@ def test_every_rule_is_checked_per_service_at_the_service_key() -> None:
     problems = _stack_problems(
         {
             "greeter": {},
-            "orders": {"apim": {"path": "orders"}, "autoscaling": {"minReplicas": 5, "maxReplicas": 3}},
+            "orders": {"proto": ORDERS_PROTO, "autoscaling": {"minReplicas": 5, "maxReplicas": 3}},
         }
     )
     assert problems == ["aks-grpc:services.orders.autoscaling.minReplicas: 5 is above maxReplicas (3)"]
@@ -152,7 +155,7 @@ def test_every_rule_is_checked_per_service_at_the_service_key() -> None:
 
 def test_two_services_in_one_namespace_are_refused() -> None:
     problems = _stack_problems(
-        {"greeter": {}, "orders": {"namespace": "grpc-greeter", "apim": {"path": "orders"}}}
+        {"greeter": {}, "orders": {"proto": ORDERS_PROTO, "namespace": "grpc-greeter"}}
     )
     assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.namespace"]
     assert "services.greeter.namespace" in problems[0]
@@ -162,22 +165,35 @@ def test_two_services_on_one_ingress_host_are_refused() -> None:
     problems = _stack_problems(
         {
             "greeter": {"ingress": {"host": "grpc.example.com"}},
-            "orders": {"ingress": {"host": "grpc.example.com"}, "apim": {"path": "orders"}},
+            "orders": {"proto": ORDERS_PROTO, "ingress": {"host": "grpc.example.com"}},
         },
         cluster={"istio": {"externalIngressGateway": True}},
     )
     assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.ingress.host"]
 
 
-def test_two_exposed_services_on_one_api_path_are_refused_unless_one_is_not_exposed() -> None:
-    problems = _stack_problems({"greeter": {}, "orders": {}})
-    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.apim.path"]
+def test_a_grpc_api_path_is_refused_since_grpc_clients_cannot_add_one() -> None:
+    problems = _problems({"apim": {"path": "orders"}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.greeter.apim.path"]
+    assert "unreachable" in problems[0]
+
+
+def test_two_exposed_services_with_the_same_grpc_service_are_refused_unless_one_is_not_exposed() -> None:
+    problems = _stack_problems({"greeter": {}, "orders": {}})  # both serve helloworld.Greeter
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.proto"]
+    assert "helloworld.Greeter" in problems[0] and "services.greeter" in problems[0]
     _load({}, services={"greeter": {}, "orders": {"apim": {"exposed": False}}})
     _load({}, services={"greeter": {}, "orders": {}}, apim={"enabled": False})
+    _load({}, services={"greeter": {}, "orders": {"proto": ORDERS_PROTO}})
+
+
+def test_a_proto_that_is_not_there_or_declares_no_service_is_refused() -> None:
+    problems = _problems({"proto": "protos/missing.proto"})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.greeter.proto"]
 
 
 def test_service_names_whose_derived_names_collide_are_refused() -> None:
-    problems = _stack_problems({"greeter": {}, "greeter-service": {"apim": {"path": "x"}}})
+    problems = _stack_problems({"greeter": {}, "greeter-service": {"apim": {"exposed": False}}})
     assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.greeter-service"]
     problems = _stack_problems({"keda-operator": {}})
     assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.keda-operator"]
@@ -197,15 +213,3 @@ def test_rate_limit_window_is_bounded_like_the_policy_per_service() -> None:
     assert problem.startswith("aks-grpc:services.greeter.apim.rateLimit.renewalPeriodSeconds:")
     (problem,) = _problems({}, apim={"rateLimit": {"calls": 1}})
     assert problem.startswith("aks-grpc:apim.rateLimit: unknown key")  # moved to services.<name>.apim
-
-
-def test_the_api_gateway_gets_the_lead_services_rate_limit() -> None:
-    from program.adapters.services import apim_settings_for, lead_service
-
-    settings = _load(
-        {},
-        services={"greeter": {"apim": {"exposed": False}}, "orders": {"apim": {"rateLimit": {"calls": 7}}}},
-    )
-    assert lead_service(settings) == "orders"
-    assert apim_settings_for(settings, "orders").rate_limit.calls == 7
-    assert settings.apim.rate_limit.calls == 600  # the stack's own apim settings are not changed
