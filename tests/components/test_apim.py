@@ -16,7 +16,12 @@ from components.apim_gateway import SelfHostedGatewayArgs, custom_role_guid, val
 from components.apim_gateway_pod import GATEWAY_STATUS_PATH
 from components.apim_instance import HARDENING_CUSTOM_PROPERTIES, ApimInstanceArgs
 from components.backend_tls import certificate_pfx
-from components.settings import DEFAULT_KUBERNETES_VERSION, ApimSettings, config_from_stack_file
+from components.settings import (
+    DEFAULT_KUBERNETES_VERSION,
+    ApimRateLimitSettings,
+    ApimSettings,
+    config_from_stack_file,
+)
 from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from tests.conftest import REPO_ROOT
 from tests.k8s_schemas import problems_of, schema_version
@@ -38,6 +43,10 @@ JWT = {
 }
 
 
+GREETER_RATE_LIMIT = ApimRateLimitSettings()
+"""The greeter's rate limit: `aks-grpc:services.greeter.apim.rateLimit`, which no shipped stack sets."""
+
+
 def stack_apim(stack: str) -> ApimSettings:
     document = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
     return ApimSettings.model_validate(config_from_stack_file(document["config"]).get("apim", {}))
@@ -51,8 +60,8 @@ def greeter(settings: ApimSettings) -> ServiceApiExposure:
         backend_host=BACKEND_HOST,
         backend_tls_port=50443,
         backend_ca_certificate_pem=CA_PEM,
-        rate_limit_calls=settings.rate_limit.calls,
-        rate_limit_renewal_period_seconds=settings.rate_limit.renewal_period_seconds,
+        rate_limit_calls=GREETER_RATE_LIMIT.calls,
+        rate_limit_renewal_period_seconds=GREETER_RATE_LIMIT.renewal_period_seconds,
     )
 
 
@@ -234,7 +243,7 @@ def test_api_policy_is_the_policy_builder_output_for_the_settings(plans, variant
     assert [child.tag for child in root] == ["inbound", "backend", "outbound", "on-error"]
     limit = root.find("inbound/rate-limit-by-key")
     assert limit is not None
-    per_node = -(-settings.rate_limit.calls // settings.gateway.replicas)
+    per_node = -(-GREETER_RATE_LIMIT.calls // settings.gateway.replicas)
     assert limit.get("calls") == str(per_node)
     assert limit.get("counter-key") == "@(context.Subscription.Id)"
     assert root.find("inbound/set-backend-service").get("backend-id") == "greeter-grpc-backend"

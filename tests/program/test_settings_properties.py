@@ -383,7 +383,8 @@ def azure_problems(resources: list[dict[str, Any]]) -> list[str]:
             naming = {
                 k: v
                 for k, v in inputs.items()
-                if k == "name" or k.endswith("Name") or k in ("scope", "resourceUri")
+                # APIM children are named by their `*Id` (apiId, backendId, certificateId, ...) in the service.
+                if k == "name" or k.endswith(("Name", "Id")) or k in ("scope", "resourceUri")
             }
             identities[(resource["type"], json.dumps(naming, sort_keys=True))] += 1
         subject = inputs.get("subject")
