@@ -22,7 +22,6 @@ them from the encrypted config object `aks-grpc:secrets` (program/adapters/keyva
 import calendar
 import enum
 import ipaddress
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,13 +41,13 @@ from .common import (
     role_assignments,
     validate_uniform_knobs,
 )
-from .naming import RULES
-
-APP_INSIGHTS_SECRET = "appinsights-connection-string"
-"""Key Vault secret (and CSI file) name of the Application Insights connection string."""
-
-SOFT_DELETE_RETENTION_DAYS = (7, 90)
-"""Soft-delete retention a vault accepts (Key Vault docs: "Azure Key Vault soft-delete overview")."""
+from .keyvault_rules import (
+    APP_INSIGHTS_SECRET,
+    validate_ip_rules,
+    validate_key_vault_name,
+    validate_secret_names,
+    validate_soft_delete_retention,
+)
 
 VAULT_LOG_CATEGORIES = ("AuditEvent",)
 """Default `diagnostics` category of the vault: every data-plane operation (Key Vault logging)."""
@@ -120,49 +119,6 @@ class SecretStoreArgs:
     """Lock on the vault."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags of the vault and its network resources."""
-
-
-def validate_key_vault_name(name: str) -> None:
-    """3-24 letters, digits and single hyphens, starting with a letter, ending with a letter or digit."""
-    if not RULES["key_vault"].check(name):
-        raise ValueError(
-            f"vault_name: {name!r} is not a valid Key Vault name "
-            "(3-24 letters, digits and single hyphens, starting with a letter)"
-        )
-
-
-def validate_soft_delete_retention(days: int) -> None:
-    """Key Vault keeps deleted vaults 7 to 90 days."""
-    low, high = SOFT_DELETE_RETENTION_DAYS
-    if not low <= days <= high:
-        raise ValueError(f"soft_delete_retention_days: {days} is outside {low}-{high} days")
-
-
-_SECRET_NAME = re.compile(r"[0-9a-zA-Z-]{1,127}")
-
-
-def validate_secret_names(names: Sequence[str], reserved: Sequence[str] = (APP_INSIGHTS_SECRET,)) -> None:
-    """1-127 letters, digits and hyphens each, listed once (names are case-insensitive), none reserved."""
-    seen: set[str] = set()
-    for index, name in enumerate(names):
-        if not _SECRET_NAME.fullmatch(name):
-            raise ValueError(f"secret_names[{index}]: {name!r} is not a Key Vault secret name")
-        if name.lower() in {r.lower() for r in reserved}:
-            raise ValueError(f"secret_names[{index}]: {name} is written by the component itself")
-        if name.lower() in seen:
-            raise ValueError(f"secret_names[{index}]: {name} is listed twice")
-        seen.add(name.lower())
-
-
-def validate_ip_rules(rules: Sequence[str]) -> None:
-    """Each rule is an IPv4 address or network (Key Vault firewall rules take IPv4 only)."""
-    for index, rule in enumerate(rules):
-        try:
-            network_ = ipaddress.ip_network(rule, strict=False)
-        except ValueError:
-            raise ValueError(f"ip_rules[{index}]: {rule!r} is not an IP address or CIDR range") from None
-        if network_.version != 4:
-            raise ValueError(f"ip_rules[{index}]: {rule!r} is IPv6; Key Vault firewall rules are IPv4")
 
 
 def validate_secret_store_args(args: SecretStoreArgs) -> None:

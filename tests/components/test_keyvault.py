@@ -446,3 +446,18 @@ def test_adapter_maps_the_key_vault_settings_onto_the_args():
         secret_values={},
     )
     assert plain.private_endpoint is None and plain.soft_delete_retention_days == 90
+
+
+@pytest.mark.parametrize("name", ["db-password", "db_password", "x" * 127, "x" * 128, "api.key"])
+def test_settings_and_the_component_agree_on_secret_names(name):
+    try:
+        KeyVaultSettings.model_validate({"secrets": [name]})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    try:
+        validate_secret_names([name])
+        rule_ok = True
+    except ValueError:
+        rule_ok = False
+    assert settings_ok == rule_ok

@@ -709,3 +709,35 @@ def test_adapter_maps_the_monitoring_settings_onto_the_args():
         workload_namespaces=["grpc-greeter"],
     )
     assert cluster.alerts == AlertThresholdsArgs(pod_restarts=7, severity=1)
+
+
+@pytest.mark.parametrize("days", [29, 30, 365, 730, 731])
+def test_settings_and_the_component_agree_on_log_retention(days):
+    try:
+        MonitoringSettings.model_validate({"logRetentionDays": days})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    try:
+        validate_log_analytics(days, LogAnalyticsSku.PER_GB_2018, None)
+        rule_ok = True
+    except ValueError:
+        rule_ok = False
+    assert settings_ok == rule_ok
+
+
+@pytest.mark.parametrize(("interval", "severity"), [("1m", 0), ("30m", 4), ("31m", 5), ("0m", -1), ("5m", 2)])
+def test_settings_and_the_component_agree_on_interval_and_severity(interval, severity):
+    def accepted(check) -> bool:
+        try:
+            check()
+        except ValueError:
+            return False
+        return True
+
+    assert accepted(
+        lambda: MonitoringSettings.model_validate({"containerInsights": {"interval": interval}})
+    ) == accepted(lambda: validate_container_insights(interval, "Off", []))
+    assert accepted(
+        lambda: MonitoringSettings.model_validate({"alerts": {"severity": severity}})
+    ) == accepted(lambda: validate_alert_thresholds(**{**vars(AlertThresholdsArgs()), "severity": severity}))
