@@ -591,17 +591,20 @@ def test_lock_tags_roles_and_diagnostics_land_on_the_observability_resources(run
         grafana=grafana_args(),
     )
     plan = run_mocked(lambda: build_observability(args))
-    taggable = [r for r in plan.resources if r.type.startswith("azure-native:") and "tags" in r.inputs]
-    assert {r.type for r in taggable} >= {
-        "azure-native:operationalinsights:Workspace",
-        "azure-native:applicationinsights:Component",
-        "azure-native:monitor:AzureMonitorWorkspace",
-        "azure-native:monitor:DataCollectionEndpoint",
-        "azure-native:monitor:DataCollectionRule",
-        "azure-native:monitor:ActionGroup",
-        "azure-native:dashboard:Grafana",
+    tagged = {r.name: r.inputs["tags"] for r in plan.resources if "tags" in r.inputs}
+    assert tagged == {
+        f"monitoring-{suffix}": tags
+        for suffix in (
+            "logs",
+            "appinsights",
+            "prometheus",
+            "dce",
+            "prometheus-dcr",
+            "container-insights-dcr",
+            "action-group",
+            "grafana",
+        )
     }
-    assert all(r.inputs["tags"] == tags for r in taggable)
     locks = {
         r.inputs["scope"]: r.inputs for r in plan.of_type("azure-native:authorization:ManagementLockByScope")
     }
