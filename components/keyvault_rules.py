@@ -16,7 +16,7 @@ APP_INSIGHTS_SECRET = "appinsights-connection-string"
 SOFT_DELETE_RETENTION_DAYS = (7, 90)
 """Soft-delete retention a vault accepts (Key Vault docs: "Azure Key Vault soft-delete overview")."""
 
-SECRET_NAME_PATTERN = r"[0-9a-zA-Z-]{1,127}"
+SECRET_NAME_PATTERN = r"[a-zA-Z0-9-]{1,127}"
 """A Key Vault secret name: 1-127 letters, digits and hyphens (Key Vault docs: "About keys, secrets and
 certificates", object names)."""
 
