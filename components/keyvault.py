@@ -187,6 +187,13 @@ def _secret_value(values: pulumi.Input[dict[str, str]], name: str) -> pulumi.Out
 class SecretStore(pulumi.ComponentResource):
     """A hardened Key Vault with the secrets the workload mounts (see the module docstring)."""
 
+    vault_id: pulumi.Output[str]
+    vault_name: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+    secret_names: dict[str, str]
+    """Every secret written, by its name (the CSI `objectName`)."""
+
     def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aksgrpc:keyvault:SecretStore", name, None, opts)
         validate_secret_store_args(args)
@@ -194,10 +201,10 @@ class SecretStore(pulumi.ComponentResource):
         self._tags = resource_tags(args.tags)
 
         self.vault = self._vault(name, args)
-        self.vault_id: pulumi.Output[str] = self.vault.id
-        self.vault_name: pulumi.Output[str] = self.vault.name
-        self.vault_uri: pulumi.Output[str] = self.vault.properties.apply(lambda p: p.vault_uri or "")
-        self.tenant_id: pulumi.Output[str] = pulumi.Output.from_input(args.tenant_id)
+        self.vault_id = self.vault.id
+        self.vault_name = self.vault.name
+        self.vault_uri = self.vault.properties.apply(lambda p: p.vault_uri or "")
+        self.tenant_id = pulumi.Output.from_input(args.tenant_id)
         subscription_id = args.subscription_id or self.vault.id.apply(lambda rid: rid.split("/")[2])
 
         self.diagnostic_setting = diagnostic_settings(
@@ -233,7 +240,7 @@ class SecretStore(pulumi.ComponentResource):
         for secret_name in args.secret_names:
             value = _secret_value(args.secret_values, secret_name)
             self.secrets[secret_name] = self._secret(name, secret_name, value, args, expires, "text/plain")
-        self.secret_names: dict[str, str] = {logical: logical for logical in self.secrets}
+        self.secret_names = {logical: logical for logical in self.secrets}
 
         self.register_outputs(
             {

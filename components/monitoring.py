@@ -314,6 +314,23 @@ LOG_ANALYTICS_LOG_CATEGORIES = ("Audit",)
 class Observability(pulumi.ComponentResource):
     """Everything Azure Monitor needs before the cluster exists (see the module docstring)."""
 
+    log_analytics_workspace_id: pulumi.Output[str]
+    """Resource id of the Log Analytics workspace (the `diagnostics` target of the other components)."""
+    app_insights_id: pulumi.Output[str]
+    app_insights_connection_string: pulumi.Output[str]
+    """Secret."""
+    app_insights_instrumentation_key: pulumi.Output[str]
+    """Secret."""
+    monitor_workspace_id: pulumi.Output[str]
+    """Resource id of the Azure Monitor workspace (managed Prometheus)."""
+    prometheus_query_endpoint: pulumi.Output[str]
+    data_collection_endpoint_id: pulumi.Output[str]
+    prometheus_rule_id: pulumi.Output[str]
+    container_insights_rule_id: pulumi.Output[str]
+    action_group_id: pulumi.Output[str]
+    grafana_endpoint: pulumi.Output[str]
+    """Empty without Grafana."""
+
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
@@ -330,7 +347,7 @@ class Observability(pulumi.ComponentResource):
         subscription_id = args.subscription_id or subscription_of(self.monitor_workspace.id)
         self.role_assignments: list[pulumi.Resource] = []
         self.grafana: dashboard.Grafana | None = None
-        self.grafana_endpoint: pulumi.Output[str] = pulumi.Output.from_input("")
+        self.grafana_endpoint = pulumi.Output.from_input("")
         if args.grafana is not None:
             self._grafana(args.grafana, subscription_id)
         self._uniform_knobs(subscription_id)
@@ -367,7 +384,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.log_analytics_workspace_id: pulumi.Output[str] = self.log_analytics_workspace.id
+        self.log_analytics_workspace_id = self.log_analytics_workspace.id
 
         # Workspace-based: classic (standalone) Application Insights is retired. Keyword arguments,
         # not ComponentArgs: the SDK's args path passes `resource_name` twice (azure-native 3.29).
@@ -386,13 +403,9 @@ class Observability(pulumi.ComponentResource):
                 parent=self, additional_secret_outputs=["connectionString", "instrumentationKey"]
             ),
         )
-        self.app_insights_id: pulumi.Output[str] = self.app_insights.id
-        self.app_insights_connection_string: pulumi.Output[str] = pulumi.Output.secret(
-            self.app_insights.connection_string
-        )
-        self.app_insights_instrumentation_key: pulumi.Output[str] = pulumi.Output.secret(
-            self.app_insights.instrumentation_key
-        )
+        self.app_insights_id = self.app_insights.id
+        self.app_insights_connection_string = pulumi.Output.secret(self.app_insights.connection_string)
+        self.app_insights_instrumentation_key = pulumi.Output.secret(self.app_insights.instrumentation_key)
 
     def _managed_prometheus(self) -> None:
         name, args = self._name, self._args
@@ -406,8 +419,8 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.monitor_workspace_id: pulumi.Output[str] = self.monitor_workspace.id
-        self.prometheus_query_endpoint: pulumi.Output[str] = self.monitor_workspace.metrics.apply(
+        self.monitor_workspace_id = self.monitor_workspace.id
+        self.prometheus_query_endpoint = self.monitor_workspace.metrics.apply(
             lambda metrics: metrics.prometheus_query_endpoint if metrics else ""
         )
         self.data_collection_endpoint = monitor.DataCollectionEndpoint(
@@ -422,7 +435,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.data_collection_endpoint_id: pulumi.Output[str] = self.data_collection_endpoint.id
+        self.data_collection_endpoint_id = self.data_collection_endpoint.id
         self.prometheus_rule = monitor.DataCollectionRule(
             f"{name}-prometheus-dcr",
             monitor.DataCollectionRuleArgs(
@@ -436,7 +449,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.prometheus_rule_id: pulumi.Output[str] = self.prometheus_rule.id
+        self.prometheus_rule_id = self.prometheus_rule.id
 
     def _container_insights(self) -> None:
         name, args = self._name, self._args
@@ -451,7 +464,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.container_insights_rule_id: pulumi.Output[str] = self.container_insights_rule.id
+        self.container_insights_rule_id = self.container_insights_rule.id
 
     def _action_group(self) -> None:
         name, args = self._name, self._args
@@ -475,7 +488,7 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        self.action_group_id: pulumi.Output[str] = self.action_group.id
+        self.action_group_id = self.action_group.id
 
     def _grafana(self, grafana: GrafanaArgs, subscription_id: pulumi.Input[str]) -> None:
         name, args, child = self._name, self._args, self._child

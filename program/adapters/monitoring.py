@@ -14,7 +14,7 @@ from components.monitoring import (
     ObservabilityNames,
 )
 from components.naming import StackNames
-from components.settings import MonitoringSettings
+from components.settings import ContainerInsightsSettings, MonitoringSettings
 
 
 def observability_names(names: StackNames) -> ObservabilityNames:
@@ -32,6 +32,15 @@ def observability_names(names: StackNames) -> ObservabilityNames:
     )
 
 
+def container_insights_args(settings: ContainerInsightsSettings) -> ContainerInsightsArgs:
+    """`aks-grpc:monitoring.containerInsights` as the component's Args."""
+    return ContainerInsightsArgs(
+        interval=settings.interval,
+        namespace_filtering_mode=NamespaceFilteringMode(settings.namespace_filtering_mode),
+        namespaces=list(settings.namespaces),
+    )
+
+
 def observability_args(
     settings: MonitoringSettings,
     names: StackNames,
@@ -42,7 +51,6 @@ def observability_args(
     diagnostics: DiagnosticsArgs | None = None,
 ) -> ObservabilityArgs:
     """ObservabilityArgs of the stack: its settings and names, no knob beyond what the settings say."""
-    insights = settings.container_insights
     grafana = settings.grafana
     return ObservabilityArgs(
         resource_group_name=resource_group_name,
@@ -51,11 +59,7 @@ def observability_args(
         subscription_id=subscription_id,
         log_retention_days=settings.log_retention_days,
         alert_emails=list(settings.alert_emails),
-        container_insights=ContainerInsightsArgs(
-            interval=insights.interval,
-            namespace_filtering_mode=NamespaceFilteringMode(insights.namespace_filtering_mode),
-            namespaces=list(insights.namespaces),
-        ),
+        container_insights=container_insights_args(settings.container_insights),
         grafana=GrafanaArgs(
             sku=GrafanaSku(grafana.sku),
             major_version=grafana.major_version,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pulumi
 import pytest
 
+from components import azure_ids
 from components.common import DiagnosticsArgs, LockLevel, PrincipalType, RoleAssignmentArgs
 from components.keyvault import (
     APP_INSIGHTS_SECRET,
@@ -40,7 +41,7 @@ SUBNET = f"{VNET}/subnets/pe"
 
 
 IP_RULES = ["203.0.113.0/24", "198.51.100.7"]
-SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+SECRETS_USER = azure_ids.KEY_VAULT_SECRETS_USER
 WORKLOAD_PRINCIPAL = "0f0f0f0f-1111-4222-8333-444444444444"
 
 

@@ -191,3 +191,27 @@ def test_the_program_side_reads_the_process_environment(monkeypatch):
 def test_a_bad_principal_type_in_the_environment_is_refused_naming_the_variable():
     with pytest.raises(ValueError, match=r"^AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE: 'Robot'"):
         resolve_deployer_principal_type("auto", {"AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE": "Robot"})
+
+
+def test_the_components_taking_the_knobs_pass_pulumis_component_schema_analyzer():
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    from components.backend_tls import BackendCertificate
+    from components.identity import WorkloadIdentity
+    from components.image import ServiceImage
+    from components.keyvault import SecretStore
+    from components.monitoring import ClusterMonitoring, Observability
+
+    result = Analyzer("aksgrpc").analyze(
+        [Observability, ClusterMonitoring, SecretStore, WorkloadIdentity, BackendCertificate, ServiceImage]
+    )
+    types = result["type_definitions"]
+    assert {"LockLevel", "PrincipalType", "RoleAssignmentArgs", "DiagnosticsArgs"} <= set(types)
+    assert [v.value for v in types["LockLevel"].enum] == ["CanNotDelete", "ReadOnly"]
+    components = result["component_definitions"]
+    for name in ("Observability", "SecretStore", "WorkloadIdentity"):
+        assert {"tags", "lock", "roleAssignments"} <= set(components[name].inputs), name
+    assert {"tags", "lock", "roleAssignments", "diagnostics", "location"} <= set(
+        components["SecretStore"].inputs
+    )
+    assert "logAnalyticsWorkspaceId" in components["Observability"].outputs
