@@ -69,7 +69,7 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _ROLE_DEFINITION_ID = re.compile(r"/.*/providers/Microsoft\.Authorization/roleDefinitions/" + _GUID.pattern)
 
 
-@dataclass
+@dataclass(init=False)
 class RoleAssignmentArgs:
     """One role for one principal on the component's main resource (the `role_assignments` knob)."""
 
@@ -82,9 +82,19 @@ class RoleAssignmentArgs:
     description: str = ""
     """Shown next to the assignment in the portal."""
 
-    def __post_init__(self) -> None:
-        # Callers written before the enum pass the plain string; keep them working, refuse the rest.
-        self.principal_type = validate_principal_type(self.principal_type)
+    def __init__(
+        self,
+        principal_id: pulumi.Input[str],
+        role_definition_id: str,
+        principal_type: "PrincipalType | str" = PrincipalType.SERVICE_PRINCIPAL,
+        description: str = "",
+    ) -> None:
+        # The plain spelling (`"Group"`) is accepted, and type-checks, for callers written before the
+        # enum; the field itself is always a PrincipalType, and anything else is refused here.
+        self.principal_id = principal_id
+        self.role_definition_id = role_definition_id
+        self.principal_type = validate_principal_type(principal_type)
+        self.description = description
 
 
 def validate_role_assignments(
