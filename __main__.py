@@ -12,10 +12,10 @@ from pulumi_azure_native import authorization, resources
 from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
 from components.apim import GrpcApiGateway
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
-from components.common import deployer_principal_type
+from components.common import DiagnosticsArgs
 from components.image import ServiceImage, ServiceImageArgs
-from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
-from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
+from components.keyvault import SecretStore
+from components.monitoring import ClusterMonitoring, Observability
 from components.naming import StackNames
 from components.protection import apply_stack_protection
 from components.settings import SettingsError, config_from_pulumi, load_settings
@@ -23,6 +23,9 @@ from components.tagging import apply_stack_tags
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
 from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from program.adapters.cluster import cluster_args, egress_args
+from program.adapters.deployer import deployer_principal_type
+from program.adapters.keyvault import secret_store_args, secret_values_from_config
+from program.adapters.monitoring import cluster_monitoring_args, observability_args
 
 GREETER_PROTO = "service/protos/helloworld.proto"
 
@@ -46,9 +49,9 @@ resource_group = resources.ResourceGroup(
 # --- observability (components/monitoring.py: Observability) -------------------------------------
 observability = Observability(
     "monitoring",
-    ObservabilityArgs(
-        settings=settings.monitoring,
-        names=names,
+    observability_args(
+        settings.monitoring,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
@@ -66,15 +69,15 @@ egress = ClusterEgress("egress", egress_config) if egress_config else None
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
     "secrets",
-    SecretStoreArgs(
-        settings=settings.key_vault,
-        vault_name=names.key_vault_of_generation(settings.key_vault.name_generation),
+    secret_store_args(
+        settings.key_vault,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         tenant_id=client.tenant_id,
         subscription_id=client.subscription_id,
         egress_ip_addresses=[egress.ip_address] if egress else [],
-        diagnostics=observability.log_analytics_workspace_id,
+        diagnostics=DiagnosticsArgs(workspace_id=observability.log_analytics_workspace_id),
         app_insights_connection_string=observability.app_insights_connection_string,
         secret_values=secret_values_from_config(),
     ),
@@ -88,8 +91,8 @@ backend_tls = BackendCertificate(
         vault_name=secret_store.vault_name,
         resource_group_name=resource_group.name,
         dns_names=[f"{settings.workload.name}.{settings.workload.namespace}.svc.cluster.local"],
-        depends_on_writers=secret_store.secret_writers_ready,
     ),
+    opts=pulumi.ResourceOptions(depends_on=secret_store.secret_writers_ready),
 )
 
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
@@ -122,18 +125,17 @@ cluster = AksCluster(
 # --- cluster monitoring (components/monitoring.py: ClusterMonitoring) -----------------------------
 cluster_monitoring = ClusterMonitoring(
     "cluster-monitoring",
-    ClusterMonitoringArgs(
+    cluster_monitoring_args(
+        settings.monitoring,
         cluster_id=cluster.cluster_id,
         cluster_name=cluster.cluster_name,
         monitor_workspace_id=observability.monitor_workspace_id,
         action_group_id=observability.action_group_id,
-        provider=cluster.provider,
-        settings=settings.monitoring,
         resource_group_name=resource_group.name,
         location=settings.location,
         workload_namespaces=[settings.workload.namespace],
-        kubernetes_ready=cluster.kubernetes_ready,
     ),
+    opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=cluster.kubernetes_ready),
 )
 
 # --- service image (components/image.py: ServiceImage) -------------------------------------------
