@@ -15,7 +15,6 @@ front and the settings layer can call the same ones.
 """
 
 import enum
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,16 +226,6 @@ def resolve_deployer_principal_type(configured: str, environ: Mapping[str, str])
     if explicit:
         return validate_principal_type(explicit, "AKS_GRPC_DEPLOYER_PRINCIPAL_TYPE")
     return PrincipalType.SERVICE_PRINCIPAL if environ.get("ARM_CLIENT_ID") else PrincipalType.USER
-
-
-def deployer_principal_type(configured: str = "auto", environ: Mapping[str, str] | None = None) -> str:
-    """Deprecated alias of `resolve_deployer_principal_type` for callers not yet converted (aks.py).
-
-    Without `environ` it reads the process environment: the one environment read left in the library,
-    until AksClusterArgs takes the principal type as a value (then delete this; the program side
-    already uses program/adapters/deployer.py).
-    """
-    return resolve_deployer_principal_type(configured, os.environ if environ is None else environ).value
 
 
 # ---------------------------------------------------------------------------------------------------

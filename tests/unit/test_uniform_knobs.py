@@ -7,7 +7,6 @@ from components.common import (
     LockLevel,
     PrincipalType,
     RoleAssignmentArgs,
-    deployer_principal_type,
     diagnostic_settings,
     management_lock,
     resolve_deployer_principal_type,
@@ -177,7 +176,6 @@ def test_management_lock_takes_the_enum_or_its_plain_spelling(run_mocked):
 def test_the_deployers_principal_type_is_decided_in_one_place(configured, environ, expected):
     assert resolve_deployer_principal_type(configured, environ) is expected
     assert program_deployer_principal_type(configured, environ) is expected
-    assert deployer_principal_type(configured, environ) == expected.value  # the alias aks.py still calls
 
 
 def test_the_program_side_reads_the_process_environment(monkeypatch):
