@@ -11,12 +11,13 @@ from pulumi_azure_native import authorization, resources
 from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
 from components.apim import GrpcApiGateway
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
-from components.common import deployer_principal_type
+from components.common import DiagnosticsArgs
 from components.grpc_service import GrpcService
 from components.image import ServiceImage, ServiceImageArgs
-from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
-from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
-from components.naming import APP_INSIGHTS_SECRET_NAME, StackNames, backend_tls_secret_name
+from components.keyvault import SecretStore
+from components.keyvault_rules import APP_INSIGHTS_SECRET
+from components.monitoring import ClusterMonitoring, Observability
+from components.naming import StackNames, backend_tls_secret_name
 from components.protection import apply_stack_protection
 from components.service_platform import ServicePlatform
 from components.settings import SettingsError, config_from_pulumi, load_settings
@@ -24,6 +25,9 @@ from components.tagging import apply_stack_tags
 from program.adapters import services as services_adapter
 from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from program.adapters.cluster import cluster_args, egress_args
+from program.adapters.deployer import deployer_principal_type
+from program.adapters.keyvault import secret_store_args, secret_values_from_config
+from program.adapters.monitoring import cluster_monitoring_args, observability_args
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -45,9 +49,9 @@ resource_group = resources.ResourceGroup(
 # --- observability (components/monitoring.py: Observability) -------------------------------------
 observability = Observability(
     "monitoring",
-    ObservabilityArgs(
-        settings=settings.monitoring,
-        names=names,
+    observability_args(
+        settings.monitoring,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
@@ -65,15 +69,15 @@ egress = ClusterEgress("egress", egress_config) if egress_config else None
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
     "secrets",
-    SecretStoreArgs(
-        settings=settings.key_vault,
-        vault_name=names.key_vault_of_generation(settings.key_vault.name_generation),
+    secret_store_args(
+        settings.key_vault,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         tenant_id=client.tenant_id,
         subscription_id=client.subscription_id,
         egress_ip_addresses=[egress.ip_address] if egress else [],
-        diagnostics=observability.log_analytics_workspace_id,
+        diagnostics=DiagnosticsArgs(workspace_id=observability.log_analytics_workspace_id),
         app_insights_connection_string=observability.app_insights_connection_string,
         secret_values=secret_values_from_config(),
     ),
@@ -110,18 +114,17 @@ cluster = AksCluster(
 # --- cluster monitoring (components/monitoring.py: ClusterMonitoring) -----------------------------
 cluster_monitoring = ClusterMonitoring(
     "cluster-monitoring",
-    ClusterMonitoringArgs(
+    cluster_monitoring_args(
+        settings.monitoring,
         cluster_id=cluster.cluster_id,
         cluster_name=cluster.cluster_name,
         monitor_workspace_id=observability.monitor_workspace_id,
         action_group_id=observability.action_group_id,
-        provider=cluster.provider,
-        settings=settings.monitoring,
         resource_group_name=resource_group.name,
         location=settings.location,
         workload_namespaces=[service.namespace for service in settings.services.values()],
-        kubernetes_ready=cluster.kubernetes_ready,
     ),
+    opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=cluster.kubernetes_ready),
 )
 
 # --- services (components/service_platform.py: ServicePlatform, components/grpc_service.py: GrpcService)
@@ -148,7 +151,7 @@ azure_context = services_adapter.ServiceAzureContext(
     vault_id=secret_store.vault_id,
     vault_name=secret_store.vault_name,
     istio_revision=cluster.istio_revision,
-    app_insights_secret_name=secret_store.secret_names[APP_INSIGHTS_SECRET_NAME],
+    app_insights_secret_name=secret_store.secret_names[APP_INSIGHTS_SECRET],
     prometheus_query_endpoint=observability.prometheus_query_endpoint,
     keda_client_id=platform.keda_client_id,
     key_vault_secrets_provider_client_id=cluster.key_vault_secrets_provider_client_id,
@@ -165,9 +168,9 @@ for service_name, service_settings in settings.services.items():
             vault_name=secret_store.vault_name,
             resource_group_name=resource_group.name,
             dns_names=[f"{service_name}.{service_settings.namespace}.svc.cluster.local"],
-            depends_on_writers=secret_store.secret_writers_ready,
             secret_name=backend_tls_secret_name(service_name),
         ),
+        opts=pulumi.ResourceOptions(depends_on=secret_store.secret_writers_ready),
     )
     context = services_adapter.build_context(service_settings)
     image = (

@@ -51,6 +51,7 @@ from .aks_rules import (
     validate_zones,
 )
 from .common import (
+    PrincipalType,
     RoleAssignmentArgs,
     diagnostic_setting,
     management_lock,
@@ -96,7 +97,6 @@ __all__ = [
     "ClusterSupportPlan",
     "ClusterUpgradeChannel",
     "DaprExtensionArgs",
-    "DeployerPrincipalType",
     "IstioMeshArgs",
     "KubeloginMode",
     "MaintenanceDay",
@@ -176,13 +176,6 @@ class RegistrySku(enum.Enum):
     BASIC = "Basic"
     STANDARD = "Standard"
     PREMIUM = "Premium"
-
-
-class DeployerPrincipalType(enum.Enum):
-    """Who runs the deployment: Azure rejects a role assignment whose principal type is wrong."""
-
-    USER = "User"
-    SERVICE_PRINCIPAL = "ServicePrincipal"
 
 
 class MaintenanceDay(enum.Enum):
@@ -370,7 +363,7 @@ class AksClusterArgs:
     """Object id of the deploying principal (`getClientConfig().object_id`): gets RBAC Cluster Admin."""
     deployer_client_id: pulumi.Input[str] | None = None
     """Client (application) id of the deploying principal; required for the `spn` kubelogin mode."""
-    deployer_principal_type: DeployerPrincipalType = DeployerPrincipalType.USER
+    deployer_principal_type: PrincipalType = PrincipalType.USER
     """Principal type of the deployer in its role assignment (a service principal in CI)."""
     login_mode: KubeloginMode = KubeloginMode.AZURE_CLI
     """How the Kubernetes provider authenticates (kubelogin exec plugin)."""

@@ -25,6 +25,7 @@ from . import azure_ids
 from . import manifests as m
 from .common import RoleAssignmentArgs, role_assignment
 from .identity import IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
+from .keyvault_rules import APP_INSIGHTS_SECRET
 from .manifests import (
     AutoscalerKind,
     AutoscalingPolicy,
@@ -33,7 +34,7 @@ from .manifests import (
     ShutdownPolicy,
     TrafficPolicy,
 )
-from .naming import APP_INSIGHTS_SECRET_NAME, SERVICE_NAME, backend_tls_secret_name
+from .naming import SERVICE_NAME, backend_tls_secret_name
 from .service_platform import depends_on_of
 
 
@@ -117,7 +118,7 @@ class GrpcServiceArgs:
     """Istio revision the namespace is labelled with (`AksCluster.istio_revision`, `asm-1-NN`)."""
     identity_name: str = ""
     """Azure name of the service's user-assigned identity."""
-    app_insights_secret_name: str = APP_INSIGHTS_SECRET_NAME
+    app_insights_secret_name: str = APP_INSIGHTS_SECRET
     """Key Vault secret holding the Application Insights connection string (`SecretStore.secret_names`)."""
     tls_secret_name: str = ""
     """Key Vault secret holding the backend TLS key + chain (`BackendCertificate.secret_name`).

@@ -171,11 +171,6 @@ before any resource is registered; a test renders each one and finds it in the p
 rule (Azure names built from the 10-character `workloadName`, fitted with `_fit`) are not listed."""
 
 
-APP_INSIGHTS_SECRET_NAME = "appinsights-connection-string"
-"""Key Vault secret holding the Application Insights connection string (written by `SecretStore`, mounted
-by every service)."""
-
-
 def backend_tls_secret_name(service: str) -> str:
     """Key Vault secret holding a service's backend TLS key + chain PEM (`BackendCertificate.secret_name`,
     mounted by the service as `<secret>.pem`): `greeter` -> `greeter-tls`."""

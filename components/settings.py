@@ -48,9 +48,11 @@ from .apim_rules import (
     validate_grpc_api_path,
 )
 from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
+from .keyvault_rules import APP_INSIGHTS_SECRET, SECRET_NAME_PATTERN
 from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, LONG_TERM_SUPPORT_PLAN
 from .kubernetes_versions import today as current_date
-from .naming import APP_INSIGHTS_SECRET_NAME, DERIVED_NAMES, SERVICE_KEY, DerivedName, backend_tls_secret_name
+from .monitoring_rules import ALERT_SEVERITIES, CONTAINER_INSIGHTS_INTERVAL_PATTERN, LOG_RETENTION_DAYS
+from .naming import DERIVED_NAMES, SERVICE_KEY, DerivedName, backend_tls_secret_name
 
 NAMESPACE = "aks-grpc"
 TODAY_CONTEXT_KEY = "today"
@@ -515,10 +517,14 @@ def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+# The Azure rules and their constants live with the components (components/monitoring_rules.py,
+# components/keyvault_rules.py: no SDK imports); the fields below take their bounds from there.
+
+
 class ContainerInsightsSettings(_Model):
     """What the Container Insights agent collects (the `MSCI-` data collection rule's settings)."""
 
-    interval: Annotated[str, Field(pattern=r"^([1-9]|[12][0-9]|30)m$")] = "1m"
+    interval: Annotated[str, Field(pattern=f"^{CONTAINER_INSIGHTS_INTERVAL_PATTERN}$")] = "1m"
     """How often inventory and performance data are collected: `1m` to `30m` (Azure's allowed range)."""
     namespace_filtering_mode: Literal["Off", "Include", "Exclude"] = "Off"
     """`Off` collects every namespace; `Include`/`Exclude` collect only / all but `namespaces`."""
@@ -571,14 +577,14 @@ class AlertSettings(_Model):
     """p99 server-side gRPC latency in milliseconds (5 minutes) that fires the latency alert."""
     hpa_max_replicas_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     """Minutes an HPA may sit at its maximum replica count before the alert fires."""
-    severity: Annotated[int, Field(ge=0, le=4)] = 2
+    severity: Annotated[int, Field(ge=ALERT_SEVERITIES[0], le=ALERT_SEVERITIES[1])] = 2
     """Azure alert severity of the gRPC alerts (0 critical ... 4 verbose)."""
 
 
 class MonitoringSettings(_Model):
     """Azure Monitor: logs, managed Prometheus, traces, alerts and Grafana (`aks-grpc:monitoring`)."""
 
-    log_retention_days: Annotated[int, Field(ge=30, le=730)] = 30
+    log_retention_days: Annotated[int, Field(ge=LOG_RETENTION_DAYS[0], le=LOG_RETENTION_DAYS[1])] = 30
     """Log Analytics retention (30-730 days)."""
     alert_emails: list[Email] = Field(default_factory=list)
     """Email addresses of the action group every alert is routed to."""
@@ -619,11 +625,11 @@ def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-SecretName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,127}$")]
+SecretName = Annotated[str, Field(pattern=f"^{SECRET_NAME_PATTERN}$")]
 """A Key Vault secret name: 1-127 letters, digits and hyphens (also the file name under /mnt/secrets)."""
 ArmId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
-PLATFORM_SECRET_NAMES = (APP_INSIGHTS_SECRET_NAME, "apim-grpc-subscription-key")
+PLATFORM_SECRET_NAMES = (APP_INSIGHTS_SECRET, "apim-grpc-subscription-key")
 """Secrets the stack writes itself whatever its services (SecretStore's App Insights connection string,
 GrpcApiGateway's subscription key)."""
 

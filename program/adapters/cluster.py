@@ -20,7 +20,6 @@ from components.aks import (
     ClusterSupportPlan,
     ClusterUpgradeChannel,
     DaprExtensionArgs,
-    DeployerPrincipalType,
     IstioMeshArgs,
     MaintenanceDay,
     NodeOsDiskType,
@@ -28,10 +27,10 @@ from components.aks import (
     NodePoolArgs,
     RegistrySku,
 )
-from components.common import deployer_principal_type
 from components.kubeconfig import LOGIN_MODES, KubeloginMode
 from components.naming import StackNames
 from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
+from program.adapters.deployer import deployer_principal_type
 
 LOGIN_MODE_ENV = "AKS_GRPC_KUBELOGIN_MODE"
 """Environment variable that overrides `aks-grpc:cluster.kubeloginMode` (the CI workflows set it)."""
@@ -108,7 +107,7 @@ def cluster_args(
     """`AksClusterArgs` from the validated `aks-grpc:cluster` settings. `environ` (the program's
     `os.environ`) decides what the settings leave to the run: the kubelogin mode override and, for
     `deployerPrincipalType: auto`, whether a user or a service principal deploys
-    (`components.common.deployer_principal_type`)."""
+    (`program.adapters.deployer.deployer_principal_type`)."""
     istio = settings.istio
     return AksClusterArgs(
         cluster_name=names.aks,
@@ -123,9 +122,7 @@ def cluster_args(
         tenant_id=tenant_id,
         deployer_object_id=deployer_object_id,
         deployer_client_id=deployer_client_id,
-        deployer_principal_type=DeployerPrincipalType(
-            deployer_principal_type(settings.deployer_principal_type, environ)
-        ),
+        deployer_principal_type=deployer_principal_type(settings.deployer_principal_type, environ),
         login_mode=effective_login_mode(settings.kubelogin_mode, environ),
         dns_prefix=names.aks_dns_prefix,
         node_resource_group_name=names.node_resource_group,

@@ -21,7 +21,6 @@ from components.aks import (
     ClusterNetworkArgs,
     ClusterOutboundType,
     ClusterRegistryArgs,
-    DeployerPrincipalType,
     IstioMeshArgs,
     KubeloginMode,
     NodeOsDiskType,
@@ -33,7 +32,7 @@ from components.aks import (
     pool_create_only_settings,
     validate_aks_cluster_args,
 )
-from components.common import deployer_principal_type
+from components.common import PrincipalType
 from components.naming import StackNames
 from components.node_pool import (
     default_system_pool,
@@ -43,6 +42,7 @@ from components.node_pool import (
 )
 from components.settings import ClusterSettings
 from program.adapters.cluster import LOGIN_MODE_ENV, cluster_args, node_pool_args
+from program.adapters.deployer import deployer_principal_type
 from tools import mock_engine
 from tools.mock_engine import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID, Plan
 
@@ -878,7 +878,7 @@ def test_a_library_user_sets_the_login_mode_and_principal_type_as_enums(run_mock
             "lib",
             library_args(
                 login_mode=KubeloginMode.WORKLOAD_IDENTITY,
-                deployer_principal_type=DeployerPrincipalType.SERVICE_PRINCIPAL,
+                deployer_principal_type=PrincipalType.SERVICE_PRINCIPAL,
                 deployer_client_id=DEPLOYER_CLIENT_ID,
             ),
         )
