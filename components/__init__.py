@@ -1,46 +1,54 @@
 """aks-grpc components: Pulumi component resources for running gRPC services on Azure.
 
-    from . import AksCluster, AksClusterArgs, GrpcWorkload, GrpcWorkloadArgs
+Installed with `pip install` (distribution `aks-grpc`) this folder is the package `aks_grpc`:
 
-The classes load on first use, so `import components.settings` (or the policy pack) does not pay for
-the Azure and Kubernetes SDKs, and a program imports only the azure-native submodules it needs.
+    from aks_grpc import WorkloadIdentity, WorkloadIdentityArgs
+
+Every public name is imported here for real (no lazy `__getattr__`), so a type checker sees the
+classes themselves; `py.typed` beside this file marks the package as typed (PEP 561). The price is
+that importing any submodule (e.g. the stack's settings) also imports the Azure and Kubernetes SDK
+modules the components use (docs/decisions.md, "One package, two names").
 """
 
-import importlib
-from typing import Any
+from .aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
+from .apim import GrpcApiGateway, GrpcApiGatewayArgs
+from .backend_tls import BackendCertificate, BackendCertificateArgs
+from .common import RoleAssignmentArgs
+from .identity import (
+    FederatedServiceAccountArgs,
+    IdentityRoleArgs,
+    WorkloadIdentity,
+    WorkloadIdentityArgs,
+)
+from .image import ServiceImage, ServiceImageArgs
+from .keyvault import SecretStore, SecretStoreArgs
+from .monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
+from .naming import StackNames
+from .workload import GrpcWorkload, GrpcWorkloadArgs
 
-_EXPORTS: dict[str, str] = {
-    "AksCluster": ".aks",
-    "AksClusterArgs": ".aks",
-    "Observability": ".monitoring",
-    "ObservabilityArgs": ".monitoring",
-    "ClusterMonitoring": ".monitoring",
-    "ClusterMonitoringArgs": ".monitoring",
-    "SecretStore": ".keyvault",
-    "SecretStoreArgs": ".keyvault",
-    "BackendCertificate": ".backend_tls",
-    "BackendCertificateArgs": ".backend_tls",
-    "WorkloadIdentity": ".identity",
-    "WorkloadIdentityArgs": ".identity",
-    "GrpcWorkload": ".workload",
-    "GrpcWorkloadArgs": ".workload",
-    "GrpcApiGateway": ".apim",
-    "GrpcApiGatewayArgs": ".apim",
-    "RoleAssignmentArgs": ".common",
-    "StackNames": ".naming",
-    "StackSettings": ".settings",
-    "load_settings": ".settings",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'components' has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "AksCluster",
+    "AksClusterArgs",
+    "BackendCertificate",
+    "BackendCertificateArgs",
+    "ClusterEgress",
+    "ClusterEgressArgs",
+    "ClusterMonitoring",
+    "ClusterMonitoringArgs",
+    "FederatedServiceAccountArgs",
+    "GrpcApiGateway",
+    "GrpcApiGatewayArgs",
+    "GrpcWorkload",
+    "GrpcWorkloadArgs",
+    "IdentityRoleArgs",
+    "Observability",
+    "ObservabilityArgs",
+    "RoleAssignmentArgs",
+    "SecretStore",
+    "SecretStoreArgs",
+    "ServiceImage",
+    "ServiceImageArgs",
+    "StackNames",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
+]

@@ -1,4 +1,8 @@
-"""Another Pulumi program can `pip install` this repo and import the components."""
+"""Another Pulumi program can `pip install` this repo and import the components as `aks_grpc`.
+
+The quick check: the wheel (tests/program/packaging.py) installed with `--target` next to this venv's
+dependencies. tests/program/test_consumer.py does the same in a fresh virtualenv from PyPI.
+"""
 
 import json
 import subprocess
@@ -6,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from tests.program.packaging import build_wheel
 
 CONSUMER = textwrap.dedent(
     """
@@ -15,8 +19,13 @@ CONSUMER = textwrap.dedent(
 
     import pulumi
 
-    import components
-    from components import RoleAssignmentArgs, WorkloadIdentity, WorkloadIdentityArgs
+    import aks_grpc
+    from aks_grpc import WorkloadIdentity, WorkloadIdentityArgs
+
+    try:
+        import components
+    except ModuleNotFoundError:
+        components = None
 
     registered = []
 
@@ -52,7 +61,7 @@ CONSUMER = textwrap.dedent(
 
 
     program()
-    print(json.dumps({"components": components.__file__, "registered": registered}))
+    print(json.dumps({"package": aks_grpc.__file__, "components": components is not None, "registered": registered}))
     """
 )
 
@@ -70,17 +79,17 @@ def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Pa
             "--no-build-isolation",
             "--target",
             str(site),
-            str(REPO_ROOT),
+            str(build_wheel()),
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert install.returncode == 0, install.stderr
-    assert (site / "components" / "identity.py").exists()
-    assert not (site / "tools").exists() and not (site / "tests").exists(), (
-        "only the components package ships"
-    )
+    assert (site / "aks_grpc" / "identity.py").exists()
+    assert (site / "aks_grpc" / "py.typed").exists(), "PEP 561: the package says it is typed"
+    shipped = {p.name for p in site.iterdir() if not p.name.endswith((".dist-info", ".egg-info"))}
+    assert shipped == {"aks_grpc"}, f"only the aks_grpc package ships, not {sorted(shipped - {'aks_grpc'})}"
 
     program = tmp_path / "consumer" / "__main__.py"
     program.parent.mkdir()
@@ -96,7 +105,8 @@ def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["components"].startswith(str(site)), report["components"]
+    assert report["package"].startswith(str(site)), report["package"]
+    assert report["components"] is False, "the installed package is aks_grpc, not a top-level components"
     by_type = {r["type"]: r for r in report["registered"]}
     assert "aksgrpc:identity:WorkloadIdentity" in by_type
     credential = by_type["azure-native:managedidentity:FederatedIdentityCredential"]["inputs"]
