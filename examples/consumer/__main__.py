@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import assert_type
 
 import pulumi
-from pulumi_azure_native import resources
-
 from aks_grpc import (
     BackendCertificate,
     BackendCertificateArgs,
@@ -24,6 +22,7 @@ from aks_grpc import (
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
+from pulumi_azure_native import resources
 
 LOCATION = "westeurope"
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"

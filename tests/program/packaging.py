@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD = REPO_ROOT / "build"
 WHEEL_INPUTS = ("pyproject.toml", "README.md", "requirements.txt")
 PIP_TIMEOUT = 900
+PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
 
 
 def _package_files() -> list[Path]:
@@ -78,10 +79,7 @@ def build_wheel() -> Path:
                 shutil.copy2(path, target)
             partial = out.with_suffix(".partial")
             shutil.rmtree(partial, ignore_errors=True)
-            _run(
-                [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-                + ["--wheel-dir", str(partial), source]
-            )
+            _run([*PIP_WHEEL, "--wheel-dir", str(partial), source])
             partial.replace(out)
         return sorted(out.glob("*.whl"))[0]
 
@@ -89,7 +87,7 @@ def build_wheel() -> Path:
 def consumer_venv() -> Path:
     """A virtualenv outside the repository with the current wheel and its dependencies installed."""
     wheel = build_wheel()
-    python_version = "%d.%d" % sys.version_info[:2]
+    python_version = "{}.{}".format(*sys.version_info[:2])
     key = _digest([REPO_ROOT / "requirements.txt"], extra=python_version)
     venv = BUILD / f"consumer-venv-{key}"
     python = venv / "bin" / "python"
@@ -107,7 +105,16 @@ def consumer_venv() -> Path:
             (venv / ".complete").write_text("")
         elif installed.read_text() != wheel.name + "\n" + str(wheel.parent.name):
             _run(
-                [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(wheel)],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    "--force-reinstall",
+                    str(wheel),
+                ],
                 env=_pip_env(),
             )
             installed.write_text(wheel.name + "\n" + str(wheel.parent.name))

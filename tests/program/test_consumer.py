@@ -66,6 +66,11 @@ EXPECTED_COUNTS = {
 }
 """Resource type -> how many the consumer registers (a cluster-level part and two services)."""
 
+MYPY = [sys.executable, "-m", "mypy", "--config-file=", "--strict", "--disallow-any-unimported"]
+MYPY += ["--cache-dir", str(BUILD / "consumer-mypy-cache"), "--no-error-summary"]
+"""mypy from this venv, no project config, strict (`--warn-return-any`, `--disallow-untyped-calls`,
+no implicit re-exports...) and refusing values that are `Any` because an import is not typed."""
+
 MYPY_PROBE = textwrap.dedent(
     """
     from aks_grpc import WorkloadIdentity, WorkloadIdentityArgs
@@ -140,23 +145,23 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
 
 
 def test_mypy_sees_the_installed_packages_real_types(venv: Path, tmp_path: Path) -> None:
-    probe = tmp_path / "probe.py"
+    probe = (tmp_path / "probe.py").resolve()
     probe.write_text(MYPY_PROBE)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file=", "--strict", "--disallow-any-unimported"]
-        + ["--python-executable", str(venv / "bin" / "python")]
-        + ["--cache-dir", str(BUILD / "consumer-mypy-cache"), "--no-error-summary"]
-        + [str(CONSUMER), str(probe)],
+        [*MYPY, "--python-executable", str(venv / "bin" / "python"), str(CONSUMER), str(probe)],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=1200,
     )
-    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    consumer_errors = [line for line in errors if line.startswith(str(CONSUMER))]
-    assert consumer_errors == [], "\n".join(consumer_errors) or result.stderr
-    probe_errors = [line.split(": error: ", 1)[1] for line in errors if line.startswith(str(probe))]
+    errors = [line.split(": error: ", 1) for line in result.stdout.splitlines() if ": error: " in line]
+    by_file: dict[Path, list[str]] = {}
+    for where, message in errors:
+        by_file.setdefault((tmp_path / where.split(":", 1)[0]).resolve(), []).append(f"{where}: {message}")
+    assert set(by_file) <= {CONSUMER, probe}, result.stdout + result.stderr
+    assert by_file.get(CONSUMER, []) == [], "\n".join(by_file[CONSUMER])
+    probe_errors = by_file.get(probe, [])
     # Both lines of the probe must fail: mypy sees the class and the dataclass, not `Any`.
     assert any("type[WorkloadIdentity]" in e and '"int"' in e for e in probe_errors), result.stdout
     assert any("WorkloadIdentityArgs" in e for e in probe_errors), result.stdout

@@ -112,3 +112,26 @@ def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Pa
     credential = by_type["azure-native:managedidentity:FederatedIdentityCredential"]["inputs"]
     assert credential["subject"] == "system:serviceaccount:orders:orders-api"
     assert credential["issuer"] == "https://issuer.example/"
+
+
+def test_the_package_exports_every_component_and_its_args_by_name() -> None:
+    """`from aks_grpc import X` for every component and its Args: real names in `__all__`, no lazy getattr."""
+    import inspect
+    import pkgutil
+
+    import pulumi
+
+    import components
+
+    assert not hasattr(components, "__getattr__"), "a lazy __getattr__ hides the types from mypy"
+    exported = set(components.__all__)
+    assert all(name in vars(components) for name in exported), "every name in __all__ is imported"
+    for module in pkgutil.iter_modules(components.__path__):
+        namespace = vars(__import__(f"components.{module.name}", fromlist=["_"]))
+        for name, value in namespace.items():
+            if not (inspect.isclass(value) and value.__module__ == f"components.{module.name}"):
+                continue
+            if issubclass(value, pulumi.ComponentResource):
+                args = inspect.get_annotations(value.__init__).get("args")
+                assert name in exported, f"components/__init__.py does not export {name}"
+                assert args is not None and args.__name__ in exported, f"{name}'s Args are not exported"
