@@ -52,7 +52,12 @@ class Service:
 
 
 def build_platform() -> Platform:
-    """The cluster-level components (today only the cluster's egress IP can be built from Args)."""
+    """The cluster-level components.
+
+    Of these only the egress IP takes plain Args today; `AksCluster` (and the cluster-level service
+    platform) join here once their Args no longer take the stack settings, and `Platform` then carries
+    the cluster's OIDC issuer, Kubernetes provider and vault instead of constants.
+    """
     group = resources.ResourceGroup("rg", resource_group_name="rg-consumer", location=LOCATION)
     egress = ClusterEgress(
         "egress",
@@ -71,7 +76,8 @@ def build_platform() -> Platform:
 
 
 def build_service(name: str, namespace: str, platform: Platform) -> Service:
-    """One gRPC service's Azure side: its workload identity and its backend TLS certificate."""
+    """One gRPC service: today its workload identity and backend TLS certificate (the parts with
+    plain Args), later one `GrpcService` on the platform, which creates both itself."""
     identity = WorkloadIdentity(
         name,
         WorkloadIdentityArgs(

@@ -4,12 +4,17 @@ The quick check: the wheel (tests/program/packaging.py) installed with `--target
 dependencies. tests/program/test_consumer.py does the same in a fresh virtualenv from PyPI.
 """
 
+import inspect
 import json
+import pkgutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pulumi
+
+import components
 from tests.program.packaging import build_wheel
 
 CONSUMER = textwrap.dedent(
@@ -116,13 +121,6 @@ def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Pa
 
 def test_the_package_exports_every_component_and_its_args_by_name() -> None:
     """`from aks_grpc import X` for every component and its Args: real names in `__all__`, no lazy getattr."""
-    import inspect
-    import pkgutil
-
-    import pulumi
-
-    import components
-
     assert not hasattr(components, "__getattr__"), "a lazy __getattr__ hides the types from mypy"
     exported = set(components.__all__)
     assert all(name in vars(components) for name in exported), "every name in __all__ is imported"
