@@ -9,18 +9,25 @@ from pathlib import Path
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from components.aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
-from components.apim import GrpcApiGateway, GrpcApiGatewayArgs
+from components.aks import AksCluster, ClusterEgress, DaprExtensionArgs
+from components.apim import GrpcApiGateway
 from components.backend_tls import BackendCertificate, BackendCertificateArgs
-from components.common import deployer_principal_type
+from components.common import DiagnosticsArgs
 from components.image import ServiceImage, ServiceImageArgs
-from components.keyvault import SecretStore, SecretStoreArgs, secret_values_from_config
-from components.monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
+from components.keyvault import SecretStore
+from components.monitoring import ClusterMonitoring, Observability
 from components.naming import StackNames
 from components.protection import apply_stack_protection
 from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from components.workload import GrpcWorkload, GrpcWorkloadArgs
+from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
+from program.adapters.cluster import cluster_args, egress_args
+from program.adapters.deployer import deployer_principal_type
+from program.adapters.keyvault import secret_store_args, secret_values_from_config
+from program.adapters.monitoring import cluster_monitoring_args, observability_args
+
+GREETER_PROTO = "service/protos/helloworld.proto"
 
 try:
     settings = load_settings(config_from_pulumi())
@@ -42,9 +49,9 @@ resource_group = resources.ResourceGroup(
 # --- observability (components/monitoring.py: Observability) -------------------------------------
 observability = Observability(
     "monitoring",
-    ObservabilityArgs(
-        settings=settings.monitoring,
-        names=names,
+    observability_args(
+        settings.monitoring,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
@@ -54,32 +61,23 @@ observability = Observability(
 # --- cluster egress (components/aks.py: ClusterEgress) --------------------------------------------
 # The stack owns the cluster's outbound IP, so the vault firewall below can admit it (the CSI driver reads
 # the vault over it) before the cluster exists; only the loadBalancer outbound type takes given IPs.
-egress = (
-    ClusterEgress(
-        "egress",
-        ClusterEgressArgs(
-            names=names,
-            resource_group_name=resource_group.name,
-            location=settings.location,
-            zones=settings.cluster.zones,
-        ),
-    )
-    if settings.cluster.network.outbound_type == "loadBalancer"
-    else None
+egress_config = egress_args(
+    settings.cluster, names, resource_group_name=resource_group.name, location=settings.location
 )
+egress = ClusterEgress("egress", egress_config) if egress_config else None
 
 # --- secrets (components/keyvault.py: SecretStore) ------------------------------------------------
 secret_store = SecretStore(
     "secrets",
-    SecretStoreArgs(
-        settings=settings.key_vault,
-        vault_name=names.key_vault_of_generation(settings.key_vault.name_generation),
+    secret_store_args(
+        settings.key_vault,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         tenant_id=client.tenant_id,
         subscription_id=client.subscription_id,
         egress_ip_addresses=[egress.ip_address] if egress else [],
-        diagnostics=observability.log_analytics_workspace_id,
+        diagnostics=DiagnosticsArgs(workspace_id=observability.log_analytics_workspace_id),
         app_insights_connection_string=observability.app_insights_connection_string,
         secret_values=secret_values_from_config(),
     ),
@@ -93,50 +91,51 @@ backend_tls = BackendCertificate(
         vault_name=secret_store.vault_name,
         resource_group_name=resource_group.name,
         dns_names=[f"{settings.workload.name}.{settings.workload.namespace}.svc.cluster.local"],
-        depends_on_writers=secret_store.secret_writers_ready,
     ),
+    opts=pulumi.ResourceOptions(depends_on=secret_store.secret_writers_ready),
 )
 
 # --- cluster (components/aks.py: AksCluster) ------------------------------------------------------
+dapr = settings.workload.dapr
 cluster = AksCluster(
     "cluster",
-    AksClusterArgs(
-        settings=settings.cluster,
-        names=names,
+    cluster_args(
+        settings.cluster,
+        names,
         resource_group_name=resource_group.name,
         location=settings.location,
         subscription_id=client.subscription_id,
         tenant_id=client.tenant_id,
         deployer_object_id=client.object_id,
         deployer_client_id=client.client_id,
+        environ=os.environ,
+        keda_enabled=settings.workload.autoscaling.mode == "keda",
+        dapr=DaprExtensionArgs(release_train=dapr.release_train, high_availability=dapr.high_availability)
+        if dapr.enabled
+        else None,
         outbound_public_ip_ids=[egress.public_ip_id] if egress else [],
         log_analytics_workspace_id=observability.log_analytics_workspace_id,
         prometheus_rule_id=observability.prometheus_rule_id,
         container_insights_rule_id=observability.container_insights_rule_id,
         data_collection_endpoint_id=observability.data_collection_endpoint_id,
         diagnostics=observability.log_analytics_workspace_id,
-        keda_enabled=settings.workload.autoscaling.mode == "keda",
-        dapr_enabled=settings.workload.dapr.enabled,
-        dapr_release_train=settings.workload.dapr.release_train,
-        dapr_high_availability=settings.workload.dapr.high_availability,
     ),
 )
 
 # --- cluster monitoring (components/monitoring.py: ClusterMonitoring) -----------------------------
 cluster_monitoring = ClusterMonitoring(
     "cluster-monitoring",
-    ClusterMonitoringArgs(
+    cluster_monitoring_args(
+        settings.monitoring,
         cluster_id=cluster.cluster_id,
         cluster_name=cluster.cluster_name,
         monitor_workspace_id=observability.monitor_workspace_id,
         action_group_id=observability.action_group_id,
-        provider=cluster.provider,
-        settings=settings.monitoring,
         resource_group_name=resource_group.name,
         location=settings.location,
         workload_namespaces=[settings.workload.namespace],
-        kubernetes_ready=cluster.kubernetes_ready,
     ),
+    opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=cluster.kubernetes_ready),
 )
 
 # --- service image (components/image.py: ServiceImage) -------------------------------------------
@@ -195,38 +194,51 @@ pulumi.export("workloadServiceHost", workload.service_host)
 pulumi.export("workloadIdentityClientId", workload.identity.client_id)
 pulumi.export("workloadImage", service_image.ref if service_image else settings.workload.image)
 
-# --- API gateway (components/apim.py: GrpcApiGateway) ---------------------------------------------
-# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel.
+# --- API gateway (components/apim.py: GrpcApiGateway, program/adapters/apim.py) -----------------
+# Nothing above waits on it: the APIM service takes 30-60 minutes and deploys in parallel. One
+# self-hosted gateway serves one gRPC API per exposed service (today: the workload).
 if settings.apim.enabled:
+    exposed = [
+        ServiceApiExposure(
+            service_name=settings.workload.name,
+            proto=(Path(__file__).parent / GREETER_PROTO).read_text(encoding="utf-8"),
+            proto_file=GREETER_PROTO,
+            backend_host=workload.service_host,
+            backend_tls_port=workload.tls_port,
+            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
+            rate_limit_calls=settings.apim.rate_limit.calls,
+            rate_limit_renewal_period_seconds=settings.apim.rate_limit.renewal_period_seconds,
+        )
+    ]
     api_gateway = GrpcApiGateway(
         "api",
-        GrpcApiGatewayArgs(
-            settings=settings.apim,
+        grpc_api_gateway_args(
+            settings.apim,
+            exposed,
             service_name=names.api_management,
             resource_group_name=resource_group.name,
             resource_group_id=resource_group.id,
             location=settings.location,
             subscription_id=client.subscription_id,
             tenant_id=client.tenant_id,
-            proto=(Path(__file__).parent / "service/protos/helloworld.proto").read_text(encoding="utf-8"),
-            backend_host=workload.service_host,
-            backend_port=workload.tls_port,
-            backend_ca_certificate_pem=backend_tls.ca_certificate_pem,
-            provider=cluster.provider,
             oidc_issuer_url=cluster.oidc_issuer_url,
             istio_revision=cluster.istio_revision,
             vault_name=secret_store.vault_name,
             app_insights_id=observability.app_insights_id,
             app_insights_instrumentation_key=observability.app_insights_instrumentation_key,
-            kubernetes_ready=cluster.kubernetes_ready,
-            secret_writers_ready=secret_store.secret_writers_ready,
             diagnostics=observability.log_analytics_workspace_id,
+        ),
+        # The Kubernetes objects wait for the deployer's cluster RBAC, the key write for the vault.
+        pulumi.ResourceOptions(
+            provider=cluster.provider,
+            depends_on=[*cluster.kubernetes_ready, *secret_store.secret_writers_ready],
         ),
     )
     pulumi.export("apimGatewayUrl", api_gateway.gateway_url)
     pulumi.export("apimSelfHostedGatewayName", api_gateway.gateway_name)
     pulumi.export("apimGatewayServiceHost", api_gateway.gateway_service_host)
     pulumi.export("apimGrpcApiId", api_gateway.api_id)
+    pulumi.export("apimGrpcApiIds", api_gateway.api_ids)
     pulumi.export("apimSubscriptionKeySecretName", api_gateway.subscription_key_secret_name)
 
 # --- outputs --------------------------------------------------------------------------------------

@@ -4,22 +4,25 @@ Prometheus wiring, a container registry and a Kubernetes provider that authentic
 What it creates (children of the component):
 - the control-plane identity (user-assigned) and the `ManagedCluster` with only the system pool inline
   (pulumi-azure-native#2719: keep the inline list to the system pool);
-- the workload pool as a separate `AgentPool` (autoscaled; `count` ignored so Pulumi never fights the
-  autoscaler), named with a hash of its create-only settings so a change replaces it create-before-delete;
-- with the `loadBalancer` outbound type, the stack's own static egress IP (`ClusterEgress`, created before
-  the vault so the vault firewall can admit it) on the cluster's load balancer, and Network Contributor on
-  it for the control-plane identity;
+- the workload pool as a `NodePool` child component (components/node_pool.py);
+- with given outbound public IPs (`ClusterEgress`, created before the vault so the vault firewall can
+  admit it), those IPs on the cluster's load balancer, and Network Contributor on them for the
+  control-plane identity;
 - the maintenance configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`;
 - the data collection rule associations (Prometheus DCR, Container Insights DCR, and the DCE association
   named exactly `configurationAccessEndpoint`) and the cluster's diagnostic setting, when their ids are given;
 - a container registry with AcrPull for the kubelet identity;
-- "Azure Kubernetes Service RBAC Cluster Admin" for the deploying principal, and the `pulumi_kubernetes`
-  Provider built from a kubelogin kubeconfig (components/kubeconfig.py).
+- cluster access: "Azure Kubernetes Service RBAC Cluster Admin" for the deploying principal, the wait for
+  it to propagate, and the `pulumi_kubernetes` Provider built from a kubelogin kubeconfig
+  (components/kubeconfig.py).
+
+The constructor is a page of wiring; each concern is one builder function below it. Azure-validity rules
+are the plain functions of components/aks_rules.py, called first thing (`validate_aks_cluster_args`).
 """
 
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+import datetime
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,24 +38,80 @@ from pulumi_azure_native import (
 )
 
 from . import azure_ids
+from .aks_rules import (
+    fields_under,
+    validate_active_revision,
+    validate_api_server_access,
+    validate_istio_revisions,
+    validate_kubernetes_version,
+    validate_lock,
+    validate_login,
+    validate_network,
+    validate_outbound_public_ips,
+    validate_zones,
+)
 from .common import (
+    PrincipalType,
     RoleAssignmentArgs,
-    deployer_principal_type,
     diagnostic_setting,
     management_lock,
     role_assignment,
     role_assignments,
 )
-from .kubeconfig import (
-    cluster_endpoint,
-    decode_credential,
-    effective_login_mode,
-    kubelogin_kubeconfig,
+from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
+from .kubeconfig import KubeloginMode, cluster_endpoint, decode_credential, kubelogin_kubeconfig
+from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, today
+from .naming import RULES
+from .node_pool import (
+    ENCRYPTION_AT_HOST,
+    NODE_OS_SKU,
+    SYSTEM_POOL_TAINT,
+    NodeOsDiskType,
+    NodePool,
+    NodePoolArgs,
+    NodePoolComponentArgs,
+    default_system_pool,
+    hashed_pool_name,
+    os_disk_type,
+    pool_create_only_settings,
+    sdk_kwargs,
+    system_pool_profile,
+    validate_node_pool_args,
 )
-from .naming import RULES, StackNames
 from .propagation import AKS_RBAC_PROPAGATION, propagation_wait
-from .settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
-from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
+
+__all__ = [
+    "CLUSTER_LOG_CATEGORIES",
+    "ENCRYPTION_AT_HOST",
+    "NODE_OS_SKU",
+    "SYSTEM_POOL_TAINT",
+    "AksCluster",
+    "AksClusterArgs",
+    "ClusterEgress",
+    "ClusterEgressArgs",
+    "ClusterMaintenanceWindowArgs",
+    "ClusterNetworkArgs",
+    "ClusterOutboundType",
+    "ClusterRegistryArgs",
+    "ClusterSkuTier",
+    "ClusterSupportPlan",
+    "ClusterUpgradeChannel",
+    "DaprExtensionArgs",
+    "IstioMeshArgs",
+    "KubeloginMode",
+    "MaintenanceDay",
+    "NodeOsDiskType",
+    "NodeOsUpgradeChannel",
+    "NodePool",
+    "NodePoolArgs",
+    "NodePoolComponentArgs",
+    "RegistrySku",
+    "hashed_pool_name",
+    "os_disk_type",
+    "pool_create_only_settings",
+    "sdk_kwargs",
+    "validate_aks_cluster_args",
+]
 
 CLUSTER_LOG_CATEGORIES = (
     "kube-audit-admin",
@@ -63,74 +122,92 @@ CLUSTER_LOG_CATEGORIES = (
 )
 """AKS resource log categories sent to Log Analytics (kube-audit-admin: audit without get/list noise)."""
 
-SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-"""Keeps application pods off the system pool (AKS docs: "Manage system node pools")."""
+
+# --- choices ---------------------------------------------------------------------------------------
 
 
-def os_disk_type(pool: NodePoolSettings) -> str:
-    """`Ephemeral` or `Managed`: `auto` picks Ephemeral when the VM size's local storage holds the disk."""
-    if pool.os_disk_type != "auto":
-        return pool.os_disk_type
-    capacity = EPHEMERAL_OS_DISK_MAX_GB.get(pool.vm_size, 0)
-    return "Ephemeral" if pool.os_disk_size_gb <= capacity else "Managed"
+class ClusterSkuTier(enum.Enum):
+    """Control plane tier. Standard has the uptime SLA; Free is for dev/test only."""
+
+    FREE = "Free"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
 
 
-NODE_OS_SKU = containerservice.OSSKU.AZURE_LINUX
-ENCRYPTION_AT_HOST = True
-"""Host-based encryption of OS and temp disks and caches on every pool (AKS docs: "Host-based encryption
-on AKS"; needs the subscription feature Microsoft.Compute/EncryptionAtHost, tools/bootstrap-subscription.sh,
-and a VM size that supports it)."""
+class ClusterSupportPlan(enum.Enum):
+    """`AKS_LONG_TERM_SUPPORT` (Premium tier only) supports a minor for a second year."""
+
+    KUBERNETES_OFFICIAL = "KubernetesOfficial"
+    AKS_LONG_TERM_SUPPORT = "AKSLongTermSupport"
 
 
-def pool_create_only_settings(pool: NodePoolSettings, zones: Sequence[str]) -> dict[str, Any]:
-    """The pool settings Azure fixes at creation, as sent to Azure.
+class ClusterOutboundType(enum.Enum):
+    """How nodes reach the internet. The two user-subnet types are refused (components/aks_rules.py):
+    the cluster runs in an AKS-managed VNet."""
 
-    An agent pool cannot change these in place; AKS docs ("Resize node pools": create a new pool and
-    drain the old) and the azurerm node pool's list of properties that cycle the pool (vmSize, osDiskType,
-    osDiskSizeGb, zones, maxPods, hostEncryptionEnabled, ...). osType and osSKU are fixed here but listed so
-    a future change to them renames the pool too.
-    """
-    return {
-        "vmSize": pool.vm_size,
-        "osDiskType": os_disk_type(pool),
-        "osDiskSizeGB": pool.os_disk_size_gb,
-        "availabilityZones": sorted(zones),
-        "maxPods": pool.max_pods,
-        "osType": "Linux",
-        "osSKU": str(NODE_OS_SKU.value),
-        "enableEncryptionAtHost": ENCRYPTION_AT_HOST,
-    }
+    LOAD_BALANCER = "loadBalancer"
+    MANAGED_NAT_GATEWAY = "managedNATGateway"
+    USER_ASSIGNED_NAT_GATEWAY = "userAssignedNATGateway"
+    USER_DEFINED_ROUTING = "userDefinedRouting"
 
 
-AGENT_POOL_NAME_MAX = 12
-POOL_HASH_LENGTH = 6
+class ClusterUpgradeChannel(enum.Enum):
+    """Cluster auto-upgrade channel. `PATCH` keeps the configured minor, so the Istio revision check holds."""
+
+    PATCH = "patch"
+    STABLE = "stable"
+    RAPID = "rapid"
+    NODE_IMAGE = "node-image"
+    NONE = "none"
 
 
-def hashed_pool_name(base: str, create_only: Mapping[str, Any]) -> str:
-    """`<base><6 hex digits of the create-only settings>`: a changed create-only setting gives a new name, so
-    Pulumi replaces the pool create-before-delete (the new pool exists before the old one drains) instead
-    of failing on an in-place update. Linux agent pool names: 1-12 lower-case letters and digits, starting
-    with a letter (AKS docs: "Create node pools", naming)."""
-    digest = hashlib.sha256(json.dumps(create_only, sort_keys=True).encode()).hexdigest()
-    name = f"{base[: AGENT_POOL_NAME_MAX - POOL_HASH_LENGTH]}{digest[:POOL_HASH_LENGTH]}"
-    if not RULES["agent_pool"].check(name):
-        raise ValueError(f"agent pool name {name!r} breaks AKS's rule (1-12 lower-case alphanumerics)")
-    return name
+class NodeOsUpgradeChannel(enum.Enum):
+    """Node OS upgrade channel."""
+
+    NODE_IMAGE = "NodeImage"
+    SECURITY_PATCH = "SecurityPatch"
+    UNMANAGED = "Unmanaged"
+    NONE = "None"
+
+
+class RegistrySku(enum.Enum):
+    """Container registry tier; Premium adds zone redundancy, geo-replication and private link."""
+
+    BASIC = "Basic"
+    STANDARD = "Standard"
+    PREMIUM = "Premium"
+
+
+class MaintenanceDay(enum.Enum):
+    """Day a weekly maintenance window opens."""
+
+    MONDAY = "Monday"
+    TUESDAY = "Tuesday"
+    WEDNESDAY = "Wednesday"
+    THURSDAY = "Thursday"
+    FRIDAY = "Friday"
+    SATURDAY = "Saturday"
+    SUNDAY = "Sunday"
+
+
+def _value(choice: Any) -> Any:
+    """An enum member's value (a plain string passes as it is)."""
+    return choice.value if isinstance(choice, enum.Enum) else choice
 
 
 @dataclass
 class ClusterEgressArgs:
     """Inputs of `ClusterEgress`."""
 
-    names: StackNames
-    """The stack's Azure names."""
+    public_ip_name: str
+    """Azure name of the public IP."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the public IP (the cluster's, not the node resource group AKS owns)."""
     location: pulumi.Input[str]
     """Azure region (the cluster's)."""
-    zones: Sequence[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)
     """Availability zones: all of the cluster's, so the IP survives a zone outage (zone-redundant)."""
-    tags: Mapping[str, pulumi.Input[str]] | None = None
+    tags: dict[str, pulumi.Input[str]] | None = None
     """Extra tags (the stack transformation already adds the standard ones)."""
 
 
@@ -146,7 +223,6 @@ class ClusterEgress(pulumi.ComponentResource):
     (AKS docs: "Use a public standard load balancer", provide your own outbound public IPs).
     """
 
-    public_ip: network.PublicIPAddress
     public_ip_id: pulumi.Output[str]
     ip_address: pulumi.Output[str]
 
@@ -154,11 +230,12 @@ class ClusterEgress(pulumi.ComponentResource):
         self, name: str, args: ClusterEgressArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aksgrpc:aks:ClusterEgress", name, None, opts)
+        validate_zones(list(args.zones))
         self.public_ip = network.PublicIPAddress(
             f"{name}-ip",
             # PublicIPAddressInitArgs: `network.PublicIPAddressArgs` is the nested (NIC) type of the same name.
             network.PublicIPAddressInitArgs(
-                public_ip_address_name=args.names.egress_public_ip,
+                public_ip_address_name=args.public_ip_name,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 sku=network.PublicIPAddressSkuArgs(
@@ -185,14 +262,95 @@ def _known_address(address: str | None) -> str:
     return address
 
 
+# --- arguments -------------------------------------------------------------------------------------
+
+
+@dataclass
+class IstioMeshArgs:
+    """The AKS Istio add-on (service mesh profile)."""
+
+    revisions: list[str] = field(default_factory=lambda: list(DEFAULT_ISTIO_REVISIONS))
+    """Istio control plane revisions (`asm-1-NN`); two only during a canary upgrade, and then consecutive.
+    Each must support the cluster's Kubernetes minor (components/istio_revisions.py)."""
+    active_revision: str = ""
+    """The revision workload namespaces are labelled with (`istio.io/rev`); empty: the newest of
+    `revisions`. During a canary, the old revision until the new one is proven."""
+    external_ingress_gateway: bool = True
+    """Run the add-on's external (public load balancer) ingress gateway."""
+    internal_ingress_gateway: bool = False
+    """Run the add-on's internal (private load balancer) ingress gateway."""
+
+
+@dataclass
+class ClusterMaintenanceWindowArgs:
+    """A weekly planned-maintenance window (AKS requires at least 4 hours)."""
+
+    day_of_week: MaintenanceDay = MaintenanceDay.SUNDAY
+    """Day the window opens."""
+    start_time: str = "02:00"
+    """Start time (HH:MM) in `utc_offset`."""
+    duration_hours: int = 4
+    """Length of the window in hours (4-24)."""
+    utc_offset: str = "+00:00"
+    """Time zone of `start_time` as an offset, e.g. `+01:00`."""
+    interval_weeks: int = 1
+    """Every how many weeks the window recurs."""
+
+
+def default_node_os_upgrade_window() -> ClusterMaintenanceWindowArgs:
+    """Node image upgrades on Saturdays: a day apart from cluster upgrades (Sundays), so a bad night has
+    one cause."""
+    return ClusterMaintenanceWindowArgs(day_of_week=MaintenanceDay.SATURDAY)
+
+
+@dataclass
+class ClusterNetworkArgs:
+    """Azure CNI overlay with the Cilium dataplane and network policy: pods get addresses from a private
+    overlay range."""
+
+    pod_cidr: str = "10.244.0.0/16"
+    """Overlay range for pod addresses (create-only; not routable outside the cluster)."""
+    service_cidr: str = "10.0.0.0/16"
+    """Range for Kubernetes Service cluster IPs (create-only); must not overlap the pod range."""
+    dns_service_ip: str = "10.0.0.10"
+    """Cluster IP of CoreDNS (create-only); inside `service_cidr`, not its first address."""
+    outbound_type: ClusterOutboundType = ClusterOutboundType.LOAD_BALANCER
+    """How nodes reach the internet (create-only)."""
+
+
+@dataclass
+class ClusterRegistryArgs:
+    """The container registry beside the cluster (the kubelet pulls from it with AcrPull)."""
+
+    name: str
+    """Azure name of the registry (5-50 alphanumerics, globally unique)."""
+    sku: RegistrySku = RegistrySku.STANDARD
+    """Registry tier; zone redundant when Premium and the cluster has zones."""
+    pull_registry_ids: list[str] = field(default_factory=list)
+    """Resource ids of further registries the kubelet may pull from (AcrPull)."""
+
+
+@dataclass
+class DaprExtensionArgs:
+    """The Dapr cluster extension (`microsoft.dapr`)."""
+
+    release_train: str = "stable"
+    """Extension release train (`stable` or `dev`)."""
+    high_availability: bool = False
+    """Run Dapr's control plane highly available (`global.ha.enabled`)."""
+
+
 @dataclass
 class AksClusterArgs:
-    """Inputs of `AksCluster`. Optional monitoring ids switch their integrations on when given."""
+    """Inputs of `AksCluster`: Azure names, where, who deploys, and the cluster's knobs with secure
+    defaults (Entra ID + Azure RBAC with local accounts off, OIDC + workload identity, Standard tier,
+    AzureLinux, three zones, a tainted system pool and an autoscaled workload pool). Optional monitoring
+    ids switch their integrations on when given."""
 
-    settings: ClusterSettings
-    """The validated `aks-grpc:cluster` settings."""
-    names: StackNames
-    """The stack's Azure names."""
+    cluster_name: str
+    """Azure name of the managed cluster."""
+    registry: ClusterRegistryArgs
+    """The container registry (its name has no safe default: registry names are globally unique)."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the cluster and registry."""
     location: pulumi.Input[str]
@@ -205,7 +363,66 @@ class AksClusterArgs:
     """Object id of the deploying principal (`getClientConfig().object_id`): gets RBAC Cluster Admin."""
     deployer_client_id: pulumi.Input[str] | None = None
     """Client (application) id of the deploying principal; required for the `spn` kubelogin mode."""
-    outbound_public_ip_ids: Sequence[pulumi.Input[str]] = field(default_factory=list)
+    deployer_principal_type: PrincipalType = PrincipalType.USER
+    """Principal type of the deployer in its role assignment (a service principal in CI)."""
+    login_mode: KubeloginMode = KubeloginMode.AZURE_CLI
+    """How the Kubernetes provider authenticates (kubelogin exec plugin)."""
+    dns_prefix: str = ""
+    """DNS prefix of the API server's FQDN; empty: the cluster name."""
+    node_resource_group_name: str | None = None
+    """Resource group AKS creates for the nodes; None: Azure's `MC_<group>_<cluster>_<region>`."""
+    identity_name: str = ""
+    """Name of the control-plane identity; empty: `id-<cluster_name>`."""
+    system_pool_name: str = "system"
+    """Agent pool name of the inline system pool (1-12 lower-case alphanumerics)."""
+    user_pool_name_prefix: str = "user"
+    """Start of the workload pool's name (a hash of its create-only settings follows)."""
+    prometheus_rule_association_name: str = ""
+    """Name of the Prometheus DCR association; empty: `MSProm-<cluster_name>` (the onboarding templates'
+    shape is `MSProm-<region>-<cluster>`)."""
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """A minor (`1.36`, AKS picks the latest patch) or an exact patch (then `upgrade_channel` NONE)."""
+    sku_tier: ClusterSkuTier = ClusterSkuTier.STANDARD
+    """Control plane tier: Standard has the uptime SLA."""
+    support_plan: ClusterSupportPlan = ClusterSupportPlan.KUBERNETES_OFFICIAL
+    """Long-term support needs the Premium tier."""
+    zones: list[str] = field(default_factory=lambda: ["1", "2", "3"])
+    """Availability zones of both pools (create-only); empty for regions without zones."""
+    istio: IstioMeshArgs = field(default_factory=IstioMeshArgs)
+    """The Istio add-on."""
+    admin_group_object_ids: list[str] = field(default_factory=list)
+    """Entra ID groups that get cluster-admin through the AAD integration."""
+    local_accounts: bool = False
+    """Sandbox only: keep local accounts and give the provider the admin kubeconfig."""
+    authorized_ip_ranges: list[str] = field(default_factory=list)
+    """CIDRs allowed to reach the public API server; empty: any address (Entra ID still required)."""
+    private_cluster: bool = False
+    """Private API server (no public endpoint); the deployer then needs network line of sight."""
+    disable_run_command: bool = False
+    """Turn off `az aks command invoke`."""
+    upgrade_channel: ClusterUpgradeChannel = ClusterUpgradeChannel.PATCH
+    """Cluster auto-upgrade channel."""
+    node_os_upgrade_channel: NodeOsUpgradeChannel = NodeOsUpgradeChannel.NODE_IMAGE
+    """Node OS upgrade channel (weekly node images)."""
+    auto_upgrade_window: ClusterMaintenanceWindowArgs = field(default_factory=ClusterMaintenanceWindowArgs)
+    """Window of `aksManagedAutoUpgradeSchedule` (cluster version upgrades)."""
+    node_os_upgrade_window: ClusterMaintenanceWindowArgs = field(
+        default_factory=default_node_os_upgrade_window
+    )
+    """Window of `aksManagedNodeOSUpgradeSchedule` (node image upgrades)."""
+    network: ClusterNetworkArgs = field(default_factory=ClusterNetworkArgs)
+    """Pod and service address ranges, egress."""
+    system_pool: NodePoolArgs = field(default_factory=default_system_pool)
+    """The inline system pool (tainted CriticalAddonsOnly): CoreDNS, istiod, metrics agents."""
+    user_pool: NodePoolArgs = field(default_factory=NodePoolArgs)
+    """The workload pool (a `NodePool` child)."""
+    secret_rotation_poll_interval: str = "2m"
+    """How often the Key Vault CSI driver polls for rotated secrets (`2m`, `1h`)."""
+    image_cleaner_interval_hours: int = 168
+    """How often Image Cleaner removes unused vulnerable images from nodes."""
+    defender: bool = True
+    """Microsoft Defender for Containers, when `log_analytics_workspace_id` is given."""
+    outbound_public_ip_ids: list[pulumi.Input[str]] = field(default_factory=list)
     """Public IPs (`ClusterEgress.public_ip_id`) the `loadBalancer` outbound type egresses from; empty:
     AKS creates and owns one (its address is then unknown to the vault firewall)."""
     log_analytics_workspace_id: pulumi.Input[str] | None = None
@@ -217,67 +434,51 @@ class AksClusterArgs:
     data_collection_endpoint_id: pulumi.Input[str] | None = None
     """The DCE: associated with the cluster as `configurationAccessEndpoint` when given."""
     keda_enabled: bool = False
-    """Turn on the KEDA add-on (the workload scales on Prometheus metrics)."""
-    dapr_enabled: bool = False
-    """Install the Dapr cluster extension (`microsoft.dapr`)."""
-    dapr_release_train: str = "stable"
-    """Dapr extension release train (`stable` or `dev`)."""
-    dapr_high_availability: bool = False
-    """Run Dapr's control plane highly available (`global.ha.enabled`)."""
+    """Turn on the KEDA add-on (workloads scale on Prometheus metrics)."""
+    dapr: DaprExtensionArgs | None = None
+    """Install the Dapr cluster extension when given."""
     diagnostics: pulumi.Input[str] | None = None
     """Log Analytics workspace id for the cluster's resource logs (uniform knob)."""
-    role_assignments: Sequence[RoleAssignmentArgs] = field(default_factory=list)
+    role_assignments: list[RoleAssignmentArgs] = field(default_factory=list)
     """Extra role assignments scoped to the cluster (uniform knob)."""
     lock: str | None = None
     """`CanNotDelete` or `ReadOnly` lock on the cluster (uniform knob)."""
-    tags: Mapping[str, pulumi.Input[str]] | None = None
+    tags: dict[str, pulumi.Input[str]] | None = None
     """Extra tags (the stack transformation already adds the standard ones)."""
 
 
-def validate_aks_cluster_args(args: AksClusterArgs, login_mode: str) -> None:
-    """Reject argument combinations that cannot work, naming the field (settings are validated already)."""
-    if login_mode == "spn" and args.deployer_client_id is None:
-        raise ValueError("deployer_client_id: the spn kubelogin mode needs the service principal's client id")
-    if args.lock not in (None, "CanNotDelete", "ReadOnly"):
-        raise ValueError(f"lock: must be CanNotDelete or ReadOnly, got {args.lock!r}")
-    if args.outbound_public_ip_ids and args.settings.network.outbound_type != "loadBalancer":
-        raise ValueError(
-            "outbound_public_ip_ids: only the loadBalancer outbound type egresses from given public IPs, "
-            f"not {args.settings.network.outbound_type}"
+def validate_aks_cluster_args(args: AksClusterArgs, on: datetime.date | None = None) -> list[str]:
+    """Every Azure-validity rule of components/aks_rules.py over the Args (on a date, default today),
+    raising a `ValueError` that names the fields; returns the non-blocking warnings."""
+    date = on or today()
+    validate_lock(args.lock)
+    validate_login(_value(args.login_mode), args.deployer_client_id is not None)
+    validate_zones(list(args.zones))
+    validate_api_server_access(
+        private_cluster=args.private_cluster, authorized_ip_ranges=list(args.authorized_ip_ranges)
+    )
+    outbound = _value(args.network.outbound_type)
+    validate_outbound_public_ips(outbound, len(args.outbound_public_ip_ids))
+    with fields_under("network"):
+        validate_network(
+            pod_cidr=args.network.pod_cidr,
+            service_cidr=args.network.service_cidr,
+            dns_service_ip=args.network.dns_service_ip,
+            outbound_type=outbound,
         )
-    for pool_key, pool in (("systemPool", args.settings.system_pool), ("userPool", args.settings.user_pool)):
-        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(pool.vm_size)
-        if pool.os_disk_type == "Ephemeral" and capacity is not None and pool.os_disk_size_gb > capacity:
-            raise ValueError(
-                f"settings.{pool_key}: {pool.vm_size} holds an ephemeral OS disk of at most {capacity} GiB, "
-                f"osDiskSizeGb is {pool.os_disk_size_gb}"
-            )
-
-
-def sdk_kwargs(resource_args: Any) -> dict[str, Any]:
-    """Keyword arguments for a resource from its typed `*Args` object.
-
-    pulumi-azure-native 3.29 stores `resource_name` in `*Args` but its `_internal_init` expects
-    `resource_name_` (it clashes with Pulumi's logical name), so `Resource(name, SomeArgs(resource_name=...))`
-    raises "got multiple values for argument 'resource_name'". Building the typed Args first keeps the
-    misspelling protection; this renames that one key.
-    """
-    return {
-        ("resource_name_" if key == "resource_name" else key): value
-        for key, value in vars(resource_args).items()
-    }
-
-
-def _maintenance_window(window: MaintenanceWindowSettings) -> containerservice.MaintenanceWindowArgs:
-    return containerservice.MaintenanceWindowArgs(
-        schedule=containerservice.ScheduleArgs(
-            weekly=containerservice.WeeklyScheduleArgs(
-                day_of_week=window.day_of_week, interval_weeks=window.interval_weeks
-            )
-        ),
-        duration_hours=window.duration_hours,
-        start_time=window.start_time,
-        utc_offset=window.utc_offset,
+    with fields_under("istio"):
+        validate_active_revision(list(args.istio.revisions), args.istio.active_revision)
+    validate_node_pool_args(args.system_pool, "system_pool")
+    validate_node_pool_args(args.user_pool, "user_pool")
+    warnings = validate_kubernetes_version(
+        args.kubernetes_version,
+        sku_tier=_value(args.sku_tier),
+        support_plan=_value(args.support_plan),
+        upgrade_channel=_value(args.upgrade_channel),
+        on=date,
+    )
+    return warnings + validate_istio_revisions(
+        list(args.istio.revisions), kubernetes_version=args.kubernetes_version, on=date
     )
 
 
@@ -326,20 +527,23 @@ def _provider_kubeconfig(
 class AksCluster(pulumi.ComponentResource):
     """The AKS cluster of one stack and everything needed to deploy into it."""
 
-    cluster: containerservice.ManagedCluster
-    provider: k8s.Provider
-    registry: containerregistry.Registry
-    kubernetes_ready: list[pulumi.Resource]
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    node_resource_group: pulumi.Output[str]
+    registry_login_server: pulumi.Output[str]
+    kubelet_identity_object_id: pulumi.Output[str]
+    kubelet_identity_client_id: pulumi.Output[str]
+    key_vault_secrets_provider_client_id: pulumi.Output[str]
+    key_vault_secrets_provider_object_id: pulumi.Output[str]
+    istio_revision: str
+    kubelogin_mode: str
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aksgrpc:aks:AksCluster", name, None, opts)
-        settings = args.settings
-        names = args.names
-        login_mode = effective_login_mode(settings.kubelogin_mode)
-        validate_aks_cluster_args(args, login_mode)
-        child = pulumi.ResourceOptions(parent=self)
-        for warning in settings.warnings:
+        for warning in validate_aks_cluster_args(args) or []:
             pulumi.log.warn(warning, resource=self)
+        child = pulumi.ResourceOptions(parent=self)
 
         self.control_plane_identity = managedidentity.UserAssignedIdentity(
             f"{name}-identity",
@@ -347,183 +551,18 @@ class AksCluster(pulumi.ComponentResource):
                 managedidentity.UserAssignedIdentityArgs(
                     resource_group_name=args.resource_group_name,
                     location=args.location,
-                    resource_name=names.identity("aks"),
+                    resource_name=args.identity_name or f"id-{args.cluster_name}",
                     tags=args.tags,
                 )
             ),
             opts=child,
         )
-
-        zones = list(settings.zones) or None
-        system = settings.system_pool
-        system_pool = containerservice.ManagedClusterAgentPoolProfileArgs(
-            name=names.system_agent_pool,
-            mode=containerservice.AgentPoolMode.SYSTEM,
-            type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
-            vm_size=system.vm_size,
-            enable_auto_scaling=True,
-            count=system.min_count,
-            min_count=system.min_count,
-            max_count=system.max_count,
-            max_pods=system.max_pods,
-            availability_zones=zones,
-            os_type=containerservice.OSType.LINUX,
-            os_sku=NODE_OS_SKU,
-            os_disk_type=os_disk_type(system),
-            os_disk_size_gb=system.os_disk_size_gb,
-            enable_encryption_at_host=ENCRYPTION_AT_HOST,
-            node_taints=[SYSTEM_POOL_TAINT],
-            orchestrator_version=settings.kubernetes_version,
-            upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=system.max_surge),
-        )
-
-        workspace = args.log_analytics_workspace_id
-        addons: dict[str, containerservice.ManagedClusterAddonProfileArgs] = {
-            azure_ids.ADDON_KEY_VAULT_SECRETS_PROVIDER: containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True,
-                # Add-on config values are strings, "true" included (AKS docs: "Azure Key Vault provider
-                # for Secrets Store CSI Driver", enable autorotation).
-                config={
-                    "enableSecretRotation": "true",
-                    "rotationPollInterval": settings.secret_rotation_poll_interval,
-                },
-            ),
-            azure_ids.ADDON_AZURE_POLICY: containerservice.ManagedClusterAddonProfileArgs(enabled=True),
-        }
-        if workspace is not None:
-            addons[azure_ids.ADDON_MONITORING] = containerservice.ManagedClusterAddonProfileArgs(
-                enabled=True,
-                config={"logAnalyticsWorkspaceResourceID": workspace, "useAADAuth": "true"},
-            )
-
-        istio = settings.istio
-        gateways = [
-            containerservice.IstioIngressGatewayArgs(
-                enabled=istio.external_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.EXTERNAL
-            ),
-            containerservice.IstioIngressGatewayArgs(
-                enabled=istio.internal_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.INTERNAL
-            ),
-        ]
-
-        defender = None
-        if workspace is not None and settings.defender:
-            defender = containerservice.ManagedClusterSecurityProfileDefenderArgs(
-                log_analytics_workspace_resource_id=workspace,
-                security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
-                    enabled=True
-                ),
-            )
-
-        # The control plane joins the stack's egress IPs to its load balancer: it needs join/action on them
+        # The control plane joins the given egress IPs to its load balancer: it needs join/action on them
         # before the cluster is created (AKS docs: "AKS service permissions").
-        self.egress_ip_roles = [
-            role_assignment(
-                f"{name}-egress-ip-network-contributor-{index}",
-                scope=ip_id,
-                assignment=RoleAssignmentArgs(
-                    principal_id=self.control_plane_identity.principal_id,
-                    role_definition_id=azure_ids.NETWORK_CONTRIBUTOR,
-                    principal_type="ServicePrincipal",
-                    description="The AKS control plane attaches the stack's egress IP to its load balancer.",
-                ),
-                subscription_id=args.subscription_id,
-                opts=child,
-            )
-            for index, ip_id in enumerate(args.outbound_public_ip_ids)
-        ]
-
-        network_settings = settings.network
-        load_balancer_profile = None
-        if args.outbound_public_ip_ids:
-            # outboundIPs only: managedOutboundIPs stays unset, or AKS would add an IP of its own.
-            load_balancer_profile = containerservice.ManagedClusterLoadBalancerProfileArgs(
-                outbound_ips=containerservice.ManagedClusterLoadBalancerProfileOutboundIPsArgs(
-                    public_ips=[
-                        containerservice.ResourceReferenceArgs(id=ip_id)
-                        for ip_id in args.outbound_public_ip_ids
-                    ]
-                )
-            )
+        self.egress_ip_roles = _egress_ip_roles(name, args, self.control_plane_identity.principal_id, child)
         self.cluster = containerservice.ManagedCluster(
             f"{name}-aks",
-            **sdk_kwargs(
-                containerservice.ManagedClusterArgs(
-                    resource_group_name=args.resource_group_name,
-                    resource_name=names.aks,
-                    location=args.location,
-                    dns_prefix=names.aks_dns_prefix,
-                    node_resource_group=names.node_resource_group,
-                    kubernetes_version=settings.kubernetes_version,
-                    support_plan=settings.support_plan,
-                    sku=containerservice.ManagedClusterSKUArgs(
-                        name=containerservice.ManagedClusterSKUName.BASE, tier=settings.sku_tier
-                    ),
-                    identity=containerservice.ManagedClusterIdentityArgs(
-                        type=containerservice.ResourceIdentityType.USER_ASSIGNED,
-                        user_assigned_identities=[self.control_plane_identity.id],
-                    ),
-                    enable_rbac=True,
-                    disable_local_accounts=not settings.sandbox_local_accounts,
-                    aad_profile=containerservice.ManagedClusterAADProfileArgs(
-                        managed=True,
-                        enable_azure_rbac=True,
-                        admin_group_object_ids=list(settings.admin_group_object_ids),
-                        tenant_id=args.tenant_id,
-                    ),
-                    oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
-                    security_profile=containerservice.ManagedClusterSecurityProfileArgs(
-                        workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
-                            enabled=True
-                        ),
-                        image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
-                            enabled=True, interval_hours=settings.image_cleaner_interval_hours
-                        ),
-                        defender=defender,
-                    ),
-                    api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                        enable_private_cluster=settings.private_cluster,
-                        authorized_ip_ranges=None
-                        if settings.private_cluster
-                        else list(settings.authorized_ip_ranges),
-                        disable_run_command=settings.disable_run_command,
-                    ),
-                    network_profile=containerservice.ContainerServiceNetworkProfileArgs(
-                        network_plugin=containerservice.NetworkPlugin.AZURE,
-                        network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
-                        network_dataplane=containerservice.NetworkDataplane.CILIUM,
-                        network_policy=containerservice.NetworkPolicy.CILIUM,
-                        pod_cidr=network_settings.pod_cidr,
-                        service_cidr=network_settings.service_cidr,
-                        dns_service_ip=network_settings.dns_service_ip,
-                        outbound_type=network_settings.outbound_type,
-                        load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
-                        load_balancer_profile=load_balancer_profile,
-                    ),
-                    auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
-                        upgrade_channel=settings.upgrade_channel,
-                        node_os_upgrade_channel=settings.node_os_upgrade_channel,
-                    ),
-                    agent_pool_profiles=[system_pool],
-                    addon_profiles=addons,
-                    azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
-                        metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
-                    ),
-                    workload_auto_scaler_profile=containerservice.ManagedClusterWorkloadAutoScalerProfileArgs(
-                        keda=containerservice.ManagedClusterWorkloadAutoScalerProfileKedaArgs(
-                            enabled=args.keda_enabled
-                        )
-                    ),
-                    service_mesh_profile=containerservice.ServiceMeshProfileArgs(
-                        mode=containerservice.ServiceMeshMode.ISTIO,
-                        istio=containerservice.IstioServiceMeshArgs(
-                            revisions=list(istio.revisions),
-                            components=containerservice.IstioComponentsArgs(ingress_gateways=gateways),
-                        ),
-                    ),
-                    tags=args.tags,
-                )
-            ),
+            **sdk_kwargs(_managed_cluster_args(args, self.control_plane_identity.id)),
             # The autoscaler owns the system pool's node count after creation.
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -533,103 +572,24 @@ class AksCluster(pulumi.ComponentResource):
         )
         cluster = self.cluster
 
-        user = settings.user_pool
-        self.user_pool_name = hashed_pool_name(
-            names.user_agent_pool, pool_create_only_settings(user, settings.zones)
-        )
-        self.user_pool = containerservice.AgentPool(
-            f"{name}-user-pool",
-            **sdk_kwargs(
-                containerservice.AgentPoolArgs(
-                    resource_group_name=args.resource_group_name,
-                    resource_name=cluster.name,
-                    agent_pool_name=self.user_pool_name,
-                    mode=containerservice.AgentPoolMode.USER,
-                    type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
-                    vm_size=user.vm_size,
-                    enable_auto_scaling=True,
-                    count=user.min_count,
-                    min_count=user.min_count,
-                    max_count=user.max_count,
-                    max_pods=user.max_pods,
-                    availability_zones=zones,
-                    os_type=containerservice.OSType.LINUX,
-                    os_sku=NODE_OS_SKU,
-                    os_disk_type=os_disk_type(user),
-                    os_disk_size_gb=user.os_disk_size_gb,
-                    enable_encryption_at_host=ENCRYPTION_AT_HOST,
-                    orchestrator_version=settings.kubernetes_version,
-                    upgrade_settings=containerservice.AgentPoolUpgradeSettingsArgs(max_surge=user.max_surge),
-                )
+        self.user_node_pool = NodePool(
+            f"{name}-user",
+            NodePoolComponentArgs(
+                cluster_name=cluster.name,
+                resource_group_name=args.resource_group_name,
+                pool=args.user_pool,
+                name_prefix=args.user_pool_name_prefix,
+                zones=list(args.zones),
+                kubernetes_version=args.kubernetes_version,
             ),
-            # A new name (create-only settings changed) is a replacement: the new pool is created before
-            # the old one is deleted, so workloads always have nodes.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"], delete_before_replace=False),
+            opts=child,
         )
+        self.user_pool = self.user_node_pool.agent_pool
+        self.user_pool_name = self.user_node_pool.pool_name
 
-        self.maintenance_configurations = [
-            containerservice.MaintenanceConfiguration(
-                f"{name}-{suffix}",
-                **sdk_kwargs(
-                    containerservice.MaintenanceConfigurationArgs(
-                        resource_group_name=args.resource_group_name,
-                        resource_name=cluster.name,
-                        config_name=config_name,
-                        maintenance_window=_maintenance_window(window),
-                    )
-                ),
-                opts=child,
-            )
-            for suffix, config_name, window in (
-                ("auto-upgrade-window", azure_ids.AKS_AUTO_UPGRADE_SCHEDULE, settings.auto_upgrade_window),
-                (
-                    "node-os-upgrade-window",
-                    azure_ids.AKS_NODE_OS_UPGRADE_SCHEDULE,
-                    settings.node_os_upgrade_window,
-                ),
-            )
-        ]
-
+        self.maintenance_configurations = _maintenance_configurations(name, args, cluster.name, child)
         # Monitoring associations, scoped to the cluster (the rules and endpoint live in Observability).
-        self.data_collection_associations: list[monitor.DataCollectionRuleAssociation] = []
-        if args.prometheus_rule_id is not None:
-            self.data_collection_associations.append(
-                monitor.DataCollectionRuleAssociation(
-                    f"{name}-prometheus-dcra",
-                    monitor.DataCollectionRuleAssociationArgs(
-                        resource_uri=cluster.id,
-                        association_name=names.prometheus_rule_association,
-                        data_collection_rule_id=args.prometheus_rule_id,
-                        description="Managed Prometheus: deleting this association stops metric collection.",
-                    ),
-                    opts=child,
-                )
-            )
-        if args.container_insights_rule_id is not None:
-            self.data_collection_associations.append(
-                monitor.DataCollectionRuleAssociation(
-                    f"{name}-container-insights-dcra",
-                    monitor.DataCollectionRuleAssociationArgs(
-                        resource_uri=cluster.id,
-                        association_name=azure_ids.CONTAINER_INSIGHTS_ASSOCIATION,
-                        data_collection_rule_id=args.container_insights_rule_id,
-                        description="Container Insights: deleting this association stops log collection.",
-                    ),
-                    opts=child,
-                )
-            )
-        if args.data_collection_endpoint_id is not None:
-            self.data_collection_associations.append(
-                monitor.DataCollectionRuleAssociation(
-                    f"{name}-dce-association",
-                    monitor.DataCollectionRuleAssociationArgs(
-                        resource_uri=cluster.id,
-                        association_name=azure_ids.CONFIGURATION_ACCESS_ENDPOINT,
-                        data_collection_endpoint_id=args.data_collection_endpoint_id,
-                    ),
-                    opts=child,
-                )
-            )
+        self.data_collection_associations = _monitoring_associations(name, args, cluster.id, child)
         self.diagnostic_setting = (
             diagnostic_setting(
                 f"{name}-diagnostics",
@@ -641,160 +601,59 @@ class AksCluster(pulumi.ComponentResource):
             if args.diagnostics is not None
             else None
         )
-
-        if args.dapr_enabled:
-            self.dapr = kubernetesconfiguration.Extension(
-                f"{name}-dapr",
-                kubernetesconfiguration.ExtensionArgs(
-                    resource_group_name=args.resource_group_name,
-                    cluster_rp="Microsoft.ContainerService",
-                    cluster_resource_name="managedClusters",
-                    cluster_name=cluster.name,
-                    extension_name="dapr",
-                    extension_type="Microsoft.Dapr",
-                    auto_upgrade_minor_version=True,
-                    release_train=args.dapr_release_train,
-                    # Istio already gives mTLS between pods; Dapr's own would encrypt twice.
-                    configuration_settings={
-                        "global.ha.enabled": "true" if args.dapr_high_availability else "false",
-                        "global.mtls.enabled": "false",
-                    },
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.user_pool]),
+        if args.dapr is not None:
+            self.dapr = _dapr_extension(
+                name, args.dapr, args.resource_group_name, cluster.name, self, after=self.user_pool
             )
 
         # Identities AKS creates: the kubelet identity pulls images; the CSI add-on identity is optional
         # for the driver (workloads use workload identity) but exported for callers that want it.
-        self.kubelet_identity_object_id: pulumi.Output[str] = cluster.identity_profile.apply(
+        self.kubelet_identity_object_id = cluster.identity_profile.apply(
             lambda profile: _identity_field(profile, "kubeletidentity", "object_id")
         )
-        self.kubelet_identity_client_id: pulumi.Output[str] = cluster.identity_profile.apply(
+        self.kubelet_identity_client_id = cluster.identity_profile.apply(
             lambda profile: _identity_field(profile, "kubeletidentity", "client_id")
         )
         addon = azure_ids.ADDON_KEY_VAULT_SECRETS_PROVIDER
-        self.key_vault_secrets_provider_client_id: pulumi.Output[str] = cluster.addon_profiles.apply(
+        self.key_vault_secrets_provider_client_id = cluster.addon_profiles.apply(
             lambda profiles: _addon_identity_field(profiles, addon, "client_id")
         )
-        self.key_vault_secrets_provider_object_id: pulumi.Output[str] = cluster.addon_profiles.apply(
+        self.key_vault_secrets_provider_object_id = cluster.addon_profiles.apply(
             lambda profiles: _addon_identity_field(profiles, addon, "object_id")
         )
 
-        # Registry: the workload image's home. Admin user and anonymous pull off: pulls use AcrPull.
-        registry_sku = settings.registry.sku
-        self.registry = containerregistry.Registry(
-            f"{name}-registry",
-            containerregistry.RegistryArgs(
-                resource_group_name=args.resource_group_name,
-                registry_name=names.container_registry,
-                location=args.location,
-                sku=containerregistry.SkuArgs(name=registry_sku),
-                admin_user_enabled=False,
-                anonymous_pull_enabled=False,
-                zone_redundancy=(
-                    containerregistry.ZoneRedundancy.ENABLED
-                    if registry_sku == "Premium" and settings.zones
-                    else containerregistry.ZoneRedundancy.DISABLED
-                ),
-                tags=args.tags,
-            ),
-            opts=child,
+        registry = _container_registry(name, args, self.kubelet_identity_object_id, child)
+        self.registry, self.acr_pull, self.extra_acr_pulls = (
+            registry.registry,
+            registry.acr_pull,
+            registry.extra,
         )
-        self.acr_pull = role_assignment(
-            f"{name}-acr-pull",
-            scope=self.registry.id,
-            assignment=RoleAssignmentArgs(
-                principal_id=self.kubelet_identity_object_id,
-                role_definition_id=azure_ids.ACR_PULL,
-                principal_type="ServicePrincipal",
-                description="AKS kubelet pulls workload images.",
-            ),
-            subscription_id=args.subscription_id,
-            opts=child,
-        )
-        self.extra_acr_pulls = [
-            role_assignment(
-                f"{name}-acr-pull-{index}",
-                scope=registry_id,
-                assignment=RoleAssignmentArgs(
-                    principal_id=self.kubelet_identity_object_id,
-                    role_definition_id=azure_ids.ACR_PULL,
-                    principal_type="ServicePrincipal",
-                    description="AKS kubelet pulls release images from a shared registry.",
-                ),
-                subscription_id=args.subscription_id,
-                opts=child,
-            )
-            for index, registry_id in enumerate(settings.registry.pull_registry_ids)
-        ]
 
-        # Access for the pipeline: Entra ID + Azure RBAC, so the deployer needs a Kubernetes role in Azure.
-        self.deployer_cluster_admin = role_assignment(
-            f"{name}-deployer-admin",
-            scope=cluster.id,
-            assignment=RoleAssignmentArgs(
-                principal_id=args.deployer_object_id,
-                role_definition_id=azure_ids.AKS_RBAC_CLUSTER_ADMIN,
-                principal_type=deployer_principal_type(settings.deployer_principal_type),
-                description="The deploying principal manages Kubernetes objects through Pulumi.",
-            ),
-            subscription_id=args.subscription_id,
-            opts=child,
-        )
+        access = _cluster_access(name, args, cluster, self, user_pool=self.user_pool)
+        self.deployer_cluster_admin = access.deployer_cluster_admin
+        self.rbac_propagated = access.rbac_propagated
+        # What every Kubernetes object waits for: the deployer's RBAC, propagated, and a pool for pods.
+        self.kubernetes_ready: list[pulumi.Resource] = access.kubernetes_ready
+        self.provider = access.provider
+
         self.extra_role_assignments = role_assignments(
             name,
             scope=cluster.id,
-            assignments=args.role_assignments,
+            assignments=list(args.role_assignments),
             subscription_id=args.subscription_id,
             opts=child,
         )
         self.lock = management_lock(f"{name}-lock", scope=cluster.id, level=args.lock, opts=child)
 
-        # What every Kubernetes object waits for: the deployer's RBAC, propagated (else 403 on the first
-        # object; components/propagation.py), and a pool for pods.
-        self.rbac_propagated = propagation_wait(
-            f"{name}-rbac-propagation",
-            duration=AKS_RBAC_PROPAGATION,
-            after=[self.deployer_cluster_admin],
-            triggers={"deployerClusterAdmin": self.deployer_cluster_admin.id},
-            parent=self,
-        )
-        self.kubernetes_ready = [self.rbac_propagated, self.user_pool]
-
-        admin = settings.sandbox_local_accounts
-        if admin:
-            credentials: pulumi.Output[Any] = containerservice.list_managed_cluster_admin_credentials_output(
-                resource_group_name=args.resource_group_name, resource_name=cluster.name
-            )
-        else:
-            credentials = containerservice.list_managed_cluster_user_credentials_output(
-                resource_group_name=args.resource_group_name, resource_name=cluster.name
-            )
-        kubeconfig = pulumi.Output.all(
-            credentials, cluster.name, args.tenant_id, args.deployer_client_id
-        ).apply(
-            lambda values: _provider_kubeconfig(
-                values[0], values[1], login_mode, values[2], values[3], admin=admin
-            )
-        )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            k8s.ProviderArgs(
-                kubeconfig=pulumi.Output.secret(kubeconfig),
-                # A credential or login-mode change must not replace every Kubernetes object.
-                cluster_identifier=cluster.id,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.kubernetes_ready),
-        )
-
-        self.cluster_name: pulumi.Output[str] = cluster.name
-        self.cluster_id: pulumi.Output[str] = cluster.id
-        self.oidc_issuer_url: pulumi.Output[str] = cluster.oidc_issuer_profile.apply(
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
             lambda profile: profile.issuer_url  # type: ignore[union-attr]
         )
-        self.node_resource_group: pulumi.Output[str] = cluster.node_resource_group  # type: ignore[assignment]
-        self.registry_login_server: pulumi.Output[str] = self.registry.login_server
-        self.istio_revision: str = istio.active_revision
-        self.kubelogin_mode: str = login_mode
+        self.node_resource_group = cluster.node_resource_group  # type: ignore[assignment]
+        self.registry_login_server = self.registry.login_server
+        self.istio_revision = active_istio_revision(args.istio)
+        self.kubelogin_mode = _value(args.login_mode)
 
         self.register_outputs(
             {
@@ -808,3 +667,421 @@ class AksCluster(pulumi.ComponentResource):
                 "istioRevision": self.istio_revision,
             }
         )
+
+
+# --- builders: one concern each --------------------------------------------------------------------
+
+
+def active_istio_revision(istio: IstioMeshArgs) -> str:
+    """The revision namespaces are labelled with: the configured one, else the newest running."""
+    return istio.active_revision or newest_revision(list(istio.revisions))
+
+
+def _addon_profiles(args: AksClusterArgs) -> dict[str, containerservice.ManagedClusterAddonProfileArgs]:
+    """Key Vault CSI (with rotation), Azure Policy, and Container Insights when a workspace is given."""
+    addons: dict[str, containerservice.ManagedClusterAddonProfileArgs] = {
+        azure_ids.ADDON_KEY_VAULT_SECRETS_PROVIDER: containerservice.ManagedClusterAddonProfileArgs(
+            enabled=True,
+            # Add-on config values are strings, "true" included (AKS docs: "Azure Key Vault provider
+            # for Secrets Store CSI Driver", enable autorotation).
+            config={
+                "enableSecretRotation": "true",
+                "rotationPollInterval": args.secret_rotation_poll_interval,
+            },
+        ),
+        azure_ids.ADDON_AZURE_POLICY: containerservice.ManagedClusterAddonProfileArgs(enabled=True),
+    }
+    if args.log_analytics_workspace_id is not None:
+        addons[azure_ids.ADDON_MONITORING] = containerservice.ManagedClusterAddonProfileArgs(
+            enabled=True,
+            config={"logAnalyticsWorkspaceResourceID": args.log_analytics_workspace_id, "useAADAuth": "true"},
+        )
+    return addons
+
+
+def _service_mesh_profile(istio: IstioMeshArgs) -> containerservice.ServiceMeshProfileArgs:
+    gateways = [
+        containerservice.IstioIngressGatewayArgs(
+            enabled=istio.external_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.EXTERNAL
+        ),
+        containerservice.IstioIngressGatewayArgs(
+            enabled=istio.internal_ingress_gateway, mode=containerservice.IstioIngressGatewayMode.INTERNAL
+        ),
+    ]
+    return containerservice.ServiceMeshProfileArgs(
+        mode=containerservice.ServiceMeshMode.ISTIO,
+        istio=containerservice.IstioServiceMeshArgs(
+            revisions=list(istio.revisions),
+            components=containerservice.IstioComponentsArgs(ingress_gateways=gateways),
+        ),
+    )
+
+
+def _security_profile(args: AksClusterArgs) -> containerservice.ManagedClusterSecurityProfileArgs:
+    """Workload identity and Image Cleaner always; Defender when asked for and a workspace is given."""
+    defender = None
+    if args.log_analytics_workspace_id is not None and args.defender:
+        defender = containerservice.ManagedClusterSecurityProfileDefenderArgs(
+            log_analytics_workspace_resource_id=args.log_analytics_workspace_id,
+            security_monitoring=containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
+                enabled=True
+            ),
+        )
+    return containerservice.ManagedClusterSecurityProfileArgs(
+        workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+        image_cleaner=containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+            enabled=True, interval_hours=args.image_cleaner_interval_hours
+        ),
+        defender=defender,
+    )
+
+
+def _network_profile(args: AksClusterArgs) -> containerservice.ContainerServiceNetworkProfileArgs:
+    load_balancer_profile = None
+    if args.outbound_public_ip_ids:
+        # outboundIPs only: managedOutboundIPs stays unset, or AKS would add an IP of its own.
+        load_balancer_profile = containerservice.ManagedClusterLoadBalancerProfileArgs(
+            outbound_ips=containerservice.ManagedClusterLoadBalancerProfileOutboundIPsArgs(
+                public_ips=[
+                    containerservice.ResourceReferenceArgs(id=ip_id) for ip_id in args.outbound_public_ip_ids
+                ]
+            )
+        )
+    return containerservice.ContainerServiceNetworkProfileArgs(
+        network_plugin=containerservice.NetworkPlugin.AZURE,
+        network_plugin_mode=containerservice.NetworkPluginMode.OVERLAY,
+        network_dataplane=containerservice.NetworkDataplane.CILIUM,
+        network_policy=containerservice.NetworkPolicy.CILIUM,
+        pod_cidr=args.network.pod_cidr,
+        service_cidr=args.network.service_cidr,
+        dns_service_ip=args.network.dns_service_ip,
+        outbound_type=_value(args.network.outbound_type),
+        load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+        load_balancer_profile=load_balancer_profile,
+    )
+
+
+def _managed_cluster_args(
+    args: AksClusterArgs, identity_id: pulumi.Input[str]
+) -> containerservice.ManagedClusterArgs:
+    """The cluster: Entra ID + Azure RBAC with local accounts off, OIDC + workload identity, overlay
+    networking, upgrade channels, add-ons, managed Prometheus, KEDA and Istio; only the system pool inline."""
+    return containerservice.ManagedClusterArgs(
+        resource_group_name=args.resource_group_name,
+        resource_name=args.cluster_name,
+        location=args.location,
+        dns_prefix=args.dns_prefix or args.cluster_name,
+        node_resource_group=args.node_resource_group_name,
+        kubernetes_version=args.kubernetes_version,
+        support_plan=_value(args.support_plan),
+        sku=containerservice.ManagedClusterSKUArgs(
+            name=containerservice.ManagedClusterSKUName.BASE, tier=_value(args.sku_tier)
+        ),
+        identity=containerservice.ManagedClusterIdentityArgs(
+            type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+            user_assigned_identities=[identity_id],
+        ),
+        enable_rbac=True,
+        disable_local_accounts=not args.local_accounts,
+        aad_profile=containerservice.ManagedClusterAADProfileArgs(
+            managed=True,
+            enable_azure_rbac=True,
+            admin_group_object_ids=list(args.admin_group_object_ids),
+            tenant_id=args.tenant_id,
+        ),
+        oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+        security_profile=_security_profile(args),
+        api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+            enable_private_cluster=args.private_cluster,
+            authorized_ip_ranges=None if args.private_cluster else list(args.authorized_ip_ranges),
+            disable_run_command=args.disable_run_command,
+        ),
+        network_profile=_network_profile(args),
+        auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+            upgrade_channel=_value(args.upgrade_channel),
+            node_os_upgrade_channel=_value(args.node_os_upgrade_channel),
+        ),
+        agent_pool_profiles=[
+            system_pool_profile(
+                args.system_pool_name, args.system_pool, list(args.zones), args.kubernetes_version
+            )
+        ],
+        addon_profiles=_addon_profiles(args),
+        azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
+            metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+        ),
+        workload_auto_scaler_profile=containerservice.ManagedClusterWorkloadAutoScalerProfileArgs(
+            keda=containerservice.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=args.keda_enabled)
+        ),
+        service_mesh_profile=_service_mesh_profile(args.istio),
+        tags=args.tags,
+    )
+
+
+def _egress_ip_roles(
+    name: str, args: AksClusterArgs, principal_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> list[Any]:
+    """Network Contributor on each given egress IP for the control-plane identity."""
+    return [
+        role_assignment(
+            f"{name}-egress-ip-network-contributor-{index}",
+            scope=ip_id,
+            assignment=RoleAssignmentArgs(
+                principal_id=principal_id,
+                role_definition_id=azure_ids.NETWORK_CONTRIBUTOR,
+                principal_type="ServicePrincipal",
+                description="The AKS control plane attaches the stack's egress IP to its load balancer.",
+            ),
+            subscription_id=args.subscription_id,
+            opts=opts,
+        )
+        for index, ip_id in enumerate(args.outbound_public_ip_ids)
+    ]
+
+
+def _maintenance_window(window: ClusterMaintenanceWindowArgs) -> containerservice.MaintenanceWindowArgs:
+    return containerservice.MaintenanceWindowArgs(
+        schedule=containerservice.ScheduleArgs(
+            weekly=containerservice.WeeklyScheduleArgs(
+                day_of_week=_value(window.day_of_week), interval_weeks=window.interval_weeks
+            )
+        ),
+        duration_hours=window.duration_hours,
+        start_time=window.start_time,
+        utc_offset=window.utc_offset,
+    )
+
+
+def _maintenance_configurations(
+    name: str, args: AksClusterArgs, cluster_name: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> list[containerservice.MaintenanceConfiguration]:
+    """The two AKS-managed schedules: cluster version upgrades and node image upgrades."""
+    return [
+        containerservice.MaintenanceConfiguration(
+            f"{name}-{suffix}",
+            **sdk_kwargs(
+                containerservice.MaintenanceConfigurationArgs(
+                    resource_group_name=args.resource_group_name,
+                    resource_name=cluster_name,
+                    config_name=config_name,
+                    maintenance_window=_maintenance_window(window),
+                )
+            ),
+            opts=opts,
+        )
+        for suffix, config_name, window in (
+            ("auto-upgrade-window", azure_ids.AKS_AUTO_UPGRADE_SCHEDULE, args.auto_upgrade_window),
+            ("node-os-upgrade-window", azure_ids.AKS_NODE_OS_UPGRADE_SCHEDULE, args.node_os_upgrade_window),
+        )
+    ]
+
+
+def _prometheus_association_name(args: AksClusterArgs) -> str:
+    if args.prometheus_rule_association_name:
+        return args.prometheus_rule_association_name
+    rule = RULES["data_collection_rule_association"]
+    return f"MSProm-{args.cluster_name}"[: rule.max_length].rstrip("-_.")
+
+
+def _monitoring_associations(
+    name: str, args: AksClusterArgs, cluster_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> list[monitor.DataCollectionRuleAssociation]:
+    """The DCR/DCE associations whose ids are given, scoped to the cluster."""
+    associations: list[monitor.DataCollectionRuleAssociation] = []
+    if args.prometheus_rule_id is not None:
+        associations.append(
+            monitor.DataCollectionRuleAssociation(
+                f"{name}-prometheus-dcra",
+                monitor.DataCollectionRuleAssociationArgs(
+                    resource_uri=cluster_id,
+                    association_name=_prometheus_association_name(args),
+                    data_collection_rule_id=args.prometheus_rule_id,
+                    description="Managed Prometheus: deleting this association stops metric collection.",
+                ),
+                opts=opts,
+            )
+        )
+    if args.container_insights_rule_id is not None:
+        associations.append(
+            monitor.DataCollectionRuleAssociation(
+                f"{name}-container-insights-dcra",
+                monitor.DataCollectionRuleAssociationArgs(
+                    resource_uri=cluster_id,
+                    association_name=azure_ids.CONTAINER_INSIGHTS_ASSOCIATION,
+                    data_collection_rule_id=args.container_insights_rule_id,
+                    description="Container Insights: deleting this association stops log collection.",
+                ),
+                opts=opts,
+            )
+        )
+    if args.data_collection_endpoint_id is not None:
+        associations.append(
+            monitor.DataCollectionRuleAssociation(
+                f"{name}-dce-association",
+                monitor.DataCollectionRuleAssociationArgs(
+                    resource_uri=cluster_id,
+                    association_name=azure_ids.CONFIGURATION_ACCESS_ENDPOINT,
+                    data_collection_endpoint_id=args.data_collection_endpoint_id,
+                ),
+                opts=opts,
+            )
+        )
+    return associations
+
+
+def _dapr_extension(
+    name: str,
+    dapr: DaprExtensionArgs,
+    resource_group_name: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    *,
+    after: pulumi.Resource,
+) -> kubernetesconfiguration.Extension:
+    """The `microsoft.dapr` cluster extension, installed once a pool exists for its pods."""
+    return kubernetesconfiguration.Extension(
+        f"{name}-dapr",
+        kubernetesconfiguration.ExtensionArgs(
+            resource_group_name=resource_group_name,
+            cluster_rp="Microsoft.ContainerService",
+            cluster_resource_name="managedClusters",
+            cluster_name=cluster_name,
+            extension_name="dapr",
+            extension_type="Microsoft.Dapr",
+            auto_upgrade_minor_version=True,
+            release_train=dapr.release_train,
+            # Istio already gives mTLS between pods; Dapr's own would encrypt twice.
+            configuration_settings={
+                "global.ha.enabled": "true" if dapr.high_availability else "false",
+                "global.mtls.enabled": "false",
+            },
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[after]),
+    )
+
+
+@dataclass
+class _RegistryParts:
+    registry: containerregistry.Registry
+    acr_pull: Any
+    extra: list[Any]
+
+
+def _container_registry(
+    name: str, args: AksClusterArgs, kubelet_object_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> _RegistryParts:
+    """The workload image's home, and AcrPull on it (and on any shared registry) for the kubelet. Admin
+    user and anonymous pull off: pulls use AcrPull."""
+    sku = _value(args.registry.sku)
+    registry = containerregistry.Registry(
+        f"{name}-registry",
+        containerregistry.RegistryArgs(
+            resource_group_name=args.resource_group_name,
+            registry_name=args.registry.name,
+            location=args.location,
+            sku=containerregistry.SkuArgs(name=sku),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            zone_redundancy=(
+                containerregistry.ZoneRedundancy.ENABLED
+                if sku == "Premium" and args.zones
+                else containerregistry.ZoneRedundancy.DISABLED
+            ),
+            tags=args.tags,
+        ),
+        opts=opts,
+    )
+
+    def acr_pull(resource_name: str, scope: pulumi.Input[str], description: str) -> Any:
+        return role_assignment(
+            resource_name,
+            scope=scope,
+            assignment=RoleAssignmentArgs(
+                principal_id=kubelet_object_id,
+                role_definition_id=azure_ids.ACR_PULL,
+                principal_type="ServicePrincipal",
+                description=description,
+            ),
+            subscription_id=args.subscription_id,
+            opts=opts,
+        )
+
+    return _RegistryParts(
+        registry=registry,
+        acr_pull=acr_pull(f"{name}-acr-pull", registry.id, "AKS kubelet pulls workload images."),
+        extra=[
+            acr_pull(
+                f"{name}-acr-pull-{index}",
+                registry_id,
+                "AKS kubelet pulls release images from a shared registry.",
+            )
+            for index, registry_id in enumerate(args.registry.pull_registry_ids)
+        ],
+    )
+
+
+@dataclass
+class _ClusterAccess:
+    deployer_cluster_admin: Any
+    rbac_propagated: pulumi.Resource
+    kubernetes_ready: list[pulumi.Resource]
+    provider: k8s.Provider
+
+
+def _cluster_access(
+    name: str,
+    args: AksClusterArgs,
+    cluster: containerservice.ManagedCluster,
+    parent: pulumi.Resource,
+    *,
+    user_pool: pulumi.Resource,
+) -> _ClusterAccess:
+    """Access for the pipeline: Entra ID + Azure RBAC, so the deployer needs a Kubernetes role in Azure;
+    the wait for it to reach the authorization server (else 403 on the first object,
+    components/propagation.py); and the Kubernetes provider, which waits for both and for a pool."""
+    child = pulumi.ResourceOptions(parent=parent)
+    deployer_cluster_admin = role_assignment(
+        f"{name}-deployer-admin",
+        scope=cluster.id,
+        assignment=RoleAssignmentArgs(
+            principal_id=args.deployer_object_id,
+            role_definition_id=azure_ids.AKS_RBAC_CLUSTER_ADMIN,
+            principal_type=_value(args.deployer_principal_type),
+            description="The deploying principal manages Kubernetes objects through Pulumi.",
+        ),
+        subscription_id=args.subscription_id,
+        opts=child,
+    )
+    rbac_propagated = propagation_wait(
+        f"{name}-rbac-propagation",
+        duration=AKS_RBAC_PROPAGATION,
+        after=[deployer_cluster_admin],
+        triggers={"deployerClusterAdmin": deployer_cluster_admin.id},
+        parent=parent,
+    )
+    kubernetes_ready: list[pulumi.Resource] = [rbac_propagated, user_pool]
+    admin = args.local_accounts
+    if admin:
+        credentials: pulumi.Output[Any] = containerservice.list_managed_cluster_admin_credentials_output(
+            resource_group_name=args.resource_group_name, resource_name=cluster.name
+        )
+    else:
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=args.resource_group_name, resource_name=cluster.name
+        )
+    login_mode = _value(args.login_mode)
+    kubeconfig = pulumi.Output.all(credentials, cluster.name, args.tenant_id, args.deployer_client_id).apply(
+        lambda values: _provider_kubeconfig(
+            values[0], values[1], login_mode, values[2], values[3], admin=admin
+        )
+    )
+    provider = k8s.Provider(
+        f"{name}-k8s",
+        k8s.ProviderArgs(
+            kubeconfig=pulumi.Output.secret(kubeconfig),
+            # A credential or login-mode change must not replace every Kubernetes object.
+            cluster_identifier=cluster.id,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=kubernetes_ready),
+    )
+    return _ClusterAccess(deployer_cluster_admin, rbac_propagated, kubernetes_ready, provider)

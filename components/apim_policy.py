@@ -1,4 +1,4 @@
-"""The API policy of the gRPC API: a pure function from settings to policy XML (unit-tested).
+"""The API policy of a gRPC API: a pure function from the API's values to policy XML (unit-tested).
 
 Facts (API Management policy reference, learn.microsoft.com):
 - A policy document has the four sections inbound, backend, outbound and on-error; `<base/>` inherits
@@ -11,9 +11,10 @@ Facts (API Management policy reference, learn.microsoft.com):
 """
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
+
+from .apim_rules import validate_rate_limit
 
 SUBSCRIPTION_KEY_EXPRESSION = "@(context.Subscription.Id)"
 """Rate-limit counter key: one counter per APIM subscription."""
@@ -21,11 +22,14 @@ SUBSCRIPTION_KEY_EXPRESSION = "@(context.Subscription.Id)"
 
 @dataclass(frozen=True)
 class JwtValidation:
-    """`validate-jwt` settings: the OpenID configuration plus accepted audiences/issuers."""
+    """`validate-jwt` in front of an API: the OpenID configuration plus accepted audiences/issuers."""
 
     openid_config_url: str
-    audiences: Sequence[str]
-    issuers: Sequence[str] = field(default_factory=tuple)
+    """OpenID Connect metadata URL (`https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration`)."""
+    audiences: list[str]
+    """Accepted `aud` claims (at least one)."""
+    issuers: list[str] = field(default_factory=list)
+    """Accepted `iss` claims (empty: the issuer from the OpenID configuration)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,7 @@ class GrpcApiPolicy:
 
 def validate_policy(policy: GrpcApiPolicy) -> None:
     """Reject values the gateway would refuse, naming the field."""
-    if policy.calls < 1:
-        raise ValueError(f"calls must be >= 1 (got {policy.calls})")
-    if not 1 <= policy.renewal_period_seconds <= 300:
-        raise ValueError(f"renewal_period_seconds must be 1-300 (got {policy.renewal_period_seconds})")
+    validate_rate_limit(policy.calls, policy.renewal_period_seconds)
     if policy.gateway_replicas < 1:
         raise ValueError(f"gateway_replicas must be >= 1 (got {policy.gateway_replicas})")
     if not policy.backend_id:

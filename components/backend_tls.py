@@ -15,13 +15,14 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pulumi
 import pulumi_tls as tls
 from pulumi_azure_native import keyvault
+
+from .common import depends_on_of, resource_tags, validate_tags
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 DEFAULT_SECRET_NAME = "greeter-tls"
@@ -35,12 +36,9 @@ class BackendCertificateArgs:
     """Key Vault that receives the `greeter-tls` secret."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the vault."""
-    dns_names: Sequence[str]
-    """DNS names of the service's TLS endpoint (first = subject CN), e.g.
+    dns_names: list[str] = field(default_factory=list)
+    """DNS names of the service's TLS endpoint (first = subject CN; at least one), e.g.
     `greeter.grpc-greeter.svc.cluster.local`."""
-    depends_on_writers: Sequence[pulumi.Resource] = field(default_factory=list)
-    """What must exist before a secret can be written (secrets are written through ARM, so
-    no data-plane role is needed; pass anything else the write must follow)."""
     secret_name: str = DEFAULT_SECRET_NAME
     """Key Vault secret name (the CSI `objectName`)."""
     validity_days: int = 90
@@ -53,6 +51,8 @@ class BackendCertificateArgs:
     """`pulumi up` re-issues the CA (and with it the server certificate) this many days before it expires."""
     organization: str = "aks-grpc"
     """Subject organisation of both certificates."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Uniform knob: tags of the Key Vault secret."""
 
 
 def validate_backend_certificate_args(args: BackendCertificateArgs) -> None:
@@ -70,6 +70,7 @@ def validate_backend_certificate_args(args: BackendCertificateArgs) -> None:
         raise ValueError("ca_early_renewal_days must be between 0 and ca_validity_days")
     if args.ca_validity_days <= args.validity_days:
         raise ValueError("ca_validity_days must exceed validity_days")
+    validate_tags(args.tags)
 
 
 def pem_bundle(private_key_pem: str, certificate_pem: str, ca_certificate_pem: str) -> str:
@@ -196,7 +197,10 @@ def certificate_pfx(certificate_pem: str) -> str:
 
 
 class BackendCertificate(pulumi.ComponentResource):
-    """Private CA (ECDSA P-256) + server certificate for the service, stored as a Key Vault secret."""
+    """Private CA (ECDSA P-256) + server certificate for the service, stored as a Key Vault secret.
+
+    What the secret write must follow (e.g. `SecretStore.secret_writers_ready`) goes in `opts.depends_on`.
+    """
 
     secret_name: str
     """Key Vault secret holding key + server certificate + CA certificate (PEM)."""
@@ -206,7 +210,6 @@ class BackendCertificate(pulumi.ComponentResource):
     """The server certificate (public)."""
     expires_at: pulumi.Output[str]
     """RFC 3339 expiry of the server certificate."""
-    secret: keyvault.Secret
 
     def __init__(
         self, name: str, args: BackendCertificateArgs, opts: pulumi.ResourceOptions | None = None
@@ -277,8 +280,9 @@ class BackendCertificate(pulumi.ComponentResource):
                         enabled=True, expires=certificate.validity_end_time.apply(rfc3339_to_epoch)
                     ),
                 ),
+                tags=resource_tags(args.tags),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on_writers)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on_of(opts)),
         )
         self.secret_name = args.secret_name
         self.ca_certificate_pem = ca.cert_pem

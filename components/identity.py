@@ -12,7 +12,16 @@ import pulumi
 from pulumi_azure_native import managedidentity
 
 from .azure_ids import WORKLOAD_IDENTITY_AUDIENCE
-from .common import RoleAssignmentArgs, management_lock, role_assignment, role_assignments
+from .common import (
+    LockLevel,
+    PrincipalType,
+    RoleAssignmentArgs,
+    management_lock,
+    resource_tags,
+    role_assignment,
+    role_assignments,
+    validate_uniform_knobs,
+)
 from .naming import RULES
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -71,8 +80,10 @@ class WorkloadIdentityArgs:
     """Further ServiceAccounts federated with the identity."""
     role_assignments: list[RoleAssignmentArgs] = field(default_factory=list)
     """Uniform knob: roles of other principals *on the identity* (e.g. Managed Identity Operator)."""
-    lock: str | None = None
-    """Uniform knob: `CanNotDelete` or `ReadOnly` lock on the identity."""
+    lock: LockLevel | None = None
+    """Uniform knob: a lock on the identity."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Uniform knob: tags of the identity."""
 
 
 def validate_workload_identity_args(args: WorkloadIdentityArgs) -> None:
@@ -94,20 +105,24 @@ def validate_workload_identity_args(args: WorkloadIdentityArgs) -> None:
             )
     if len(set(accounts)) != len(accounts):
         raise ValueError("additional_service_accounts: lists a ServiceAccount twice")
-    if args.lock not in (None, "CanNotDelete", "ReadOnly"):
-        raise ValueError(f"lock: {args.lock!r} must be CanNotDelete, ReadOnly or None")
+    for index, role in enumerate(args.roles):
+        if not role.role_definition_id:
+            raise ValueError(f"roles[{index}].role_definition_id: give a role GUID or role definition id")
+    # Identities take no diagnostic settings (Azure: no resource logs for Microsoft.ManagedIdentity).
+    validate_uniform_knobs(
+        tags=args.tags, lock=args.lock, role_assignments=args.role_assignments, diagnostics=None
+    )
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
     """A user-assigned identity with federated credentials for Kubernetes ServiceAccounts and its roles."""
 
-    identity: managedidentity.UserAssignedIdentity
     client_id: pulumi.Output[str]
+    """Client id of the identity (the ServiceAccount's `azure.workload.identity/client-id`)."""
     principal_id: pulumi.Output[str]
-    federated_credential: managedidentity.FederatedIdentityCredential
-    federated_credentials: list[managedidentity.FederatedIdentityCredential]
+    """Object id of the identity's service principal."""
     subjects: list[str]
-    role_assignments: list[pulumi.Resource]
+    """The `sub` claims the federated credentials trust."""
 
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
@@ -123,6 +138,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             resource_name_=args.name,
             resource_group_name=args.resource_group_name,
             location=args.location,
+            tags=resource_tags(args.tags),
             opts=child,
         )
         self.client_id = self.identity.client_id
@@ -132,7 +148,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             (a.namespace, a.service_account) for a in args.additional_service_accounts
         ]
         self.subjects = [service_account_subject(ns, sa) for ns, sa in accounts]
-        self.federated_credentials = []
+        self.federated_credentials: list[managedidentity.FederatedIdentityCredential] = []
         previous: pulumi.Resource | None = None
         for index, (namespace, service_account) in enumerate(accounts):
             credential = managedidentity.FederatedIdentityCredential(
@@ -153,14 +169,14 @@ class WorkloadIdentity(pulumi.ComponentResource):
             previous = credential
         self.federated_credential = self.federated_credentials[0]
 
-        self.role_assignments = [
+        self.role_assignments: list[pulumi.Resource] = [
             role_assignment(
                 f"{name}-role-{index}",
                 scope=role.scope,
                 assignment=RoleAssignmentArgs(
                     principal_id=self.principal_id,
                     role_definition_id=role.role_definition_id,
-                    principal_type="ServicePrincipal",
+                    principal_type=PrincipalType.SERVICE_PRINCIPAL,
                     description=role.description,
                 ),
                 subscription_id=args.subscription_id,
@@ -168,14 +184,14 @@ class WorkloadIdentity(pulumi.ComponentResource):
             )
             for index, role in enumerate(args.roles)
         ]
-        role_assignments(
+        self.extra_role_assignments = role_assignments(
             name,
             scope=self.identity.id,
             assignments=args.role_assignments,
             subscription_id=args.subscription_id,
             opts=child,
         )
-        management_lock(f"{name}-lock", scope=self.identity.id, level=args.lock, opts=child)
+        self.lock = management_lock(f"{name}-lock", scope=self.identity.id, level=args.lock, opts=child)
 
         self.register_outputs(
             {"client_id": self.client_id, "principal_id": self.principal_id, "subjects": self.subjects}

@@ -31,7 +31,7 @@ import pulumi_http as http
 from pulumi_azure_native import authorization
 
 from . import azure_ids
-from .common import RoleAssignmentArgs, role_assignment
+from .common import PrincipalType, RoleAssignmentArgs, role_assignment, validate_principal_type
 from .propagation import ACR_RBAC_PROPAGATION, propagation_wait
 
 ACR_TOKEN_USERNAME = "00000000-0000-0000-0000-000000000000"
@@ -111,8 +111,9 @@ class ServiceImageArgs:
     """Subscription of the AcrPush role definition."""
     deployer_object_id: pulumi.Input[str]
     """Object id of whoever runs `pulumi up` (it pushes)."""
-    deployer_principal_type: str = "User"
-    """`User` or `ServicePrincipal` (components/common.py `deployer_principal_type`)."""
+    deployer_principal_type: PrincipalType = PrincipalType.USER
+    """Who pushes: a signed-in `User` or a `ServicePrincipal` (CI); the program decides
+    (program/adapters/deployer.py)."""
     repository: str = "grpc-greeter"
     """Repository in the registry."""
     dockerfile: str = "Dockerfile"
@@ -134,15 +135,22 @@ def validate_service_image_args(args: ServiceImageArgs) -> None:
         raise ValueError(f"platform: {args.platform!r} is not a BuildKit platform")
     if not args.repository or args.repository != args.repository.lower():
         raise ValueError(f"repository: {args.repository!r} must be a non-empty lower-case name")
+    if (
+        validate_principal_type(args.deployer_principal_type, "deployer_principal_type")
+        is PrincipalType.GROUP
+    ):
+        raise ValueError(
+            "deployer_principal_type: a group cannot run `pulumi up`; use User or ServicePrincipal"
+        )
 
 
 class ServiceImage(pulumi.ComponentResource):
     """The service's image in the stack's registry; `ref` is `<repo>:<tag>@sha256:<digest>`."""
 
     tag: str
-    push_role: authorization.RoleAssignment
-    image: docker_build.Image
+    """The content tag (`src-<hash>`)."""
     ref: pulumi.Output[str]
+    """`<repo>:<tag>@sha256:<digest>` of the pushed image."""
 
     def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aksgrpc:image:ServiceImage", name, None, opts)
@@ -156,7 +164,7 @@ class ServiceImage(pulumi.ComponentResource):
             assignment=RoleAssignmentArgs(
                 principal_id=args.deployer_object_id,
                 role_definition_id=azure_ids.ACR_PUSH,
-                principal_type=args.deployer_principal_type,
+                principal_type=validate_principal_type(args.deployer_principal_type),
                 description="The deploying principal pushes the service image it builds.",
             ),
             subscription_id=args.subscription_id,

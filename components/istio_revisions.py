@@ -55,6 +55,9 @@ SUPPORTED_KUBERNETES_MINORS: dict[str, SupportedMinors] = {
     "asm-1-30": SupportedMinors("1.32", "1.36", datetime.date(2026, 12, 31)),
 }
 
+DEFAULT_ISTIO_REVISIONS = ("asm-1-30",)
+"""The default Istio add-on revision: the newest in the table; it supports Kubernetes 1.32-1.36."""
+
 _REVISION = re.compile(r"^asm-1-(\d+)$")
 
 

@@ -11,26 +11,34 @@ kubelogin's own converter (Azure/kubelogin `pkg/internal/converter/convert.go`, 
 - `spn`: `--client-id` and `--tenant-id` are required; the secret or certificate comes from the
   environment (`AAD_SERVICE_PRINCIPAL_CLIENT_SECRET`/`AZURE_CLIENT_SECRET`), never from the file.
 
-Everything here is pure (no Pulumi): the component calls it inside an `apply` and wraps the result in
-`Output.secret`.
+Everything here is pure (no Pulumi, no environment): the component calls it inside an `apply` and wraps
+the result in `Output.secret`. Which mode a run uses (config, or the CI's environment override) is the
+program's decision (program/adapters/cluster.py); the component takes it as a `KubeloginMode`.
 """
 
 import base64
 import binascii
-import os
-from collections.abc import Mapping
+import enum
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any
 
 import yaml
 
 from .azure_ids import AKS_AAD_SERVER_APP_ID
 
-LoginMode = Literal["azurecli", "workloadidentity", "spn"]
-LOGIN_MODES: tuple[LoginMode, ...] = ("azurecli", "workloadidentity", "spn")
 
-LOGIN_MODE_ENV = "AKS_GRPC_KUBELOGIN_MODE"
-"""Environment variable that overrides `aks-grpc:cluster.kubeloginMode` (the CI workflows set it)."""
+class KubeloginMode(enum.Enum):
+    """How kubelogin obtains the Entra ID token (its `--login` argument)."""
+
+    AZURE_CLI = "azurecli"
+    """The Azure CLI's signed-in account (laptops)."""
+    WORKLOAD_IDENTITY = "workloadidentity"
+    """A federated token from `AZURE_FEDERATED_TOKEN_FILE` (CI)."""
+    SPN = "spn"
+    """A service principal secret or certificate from the environment; needs the client id."""
+
+
+LOGIN_MODES: tuple[str, ...] = tuple(mode.value for mode in KubeloginMode)
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 INSTALL_HINT = (
@@ -38,23 +46,12 @@ INSTALL_HINT = (
 )
 
 
-def effective_login_mode(configured: str, environ: Mapping[str, str] | None = None) -> LoginMode:
-    """The login mode to use: `AKS_GRPC_KUBELOGIN_MODE` when set (non-empty), else the configured one."""
-    env = os.environ if environ is None else environ
-    override = env.get(LOGIN_MODE_ENV, "").strip()
-    mode = override or configured
-    if mode not in LOGIN_MODES:
-        source = f"environment variable {LOGIN_MODE_ENV}" if override else "aks-grpc:cluster.kubeloginMode"
-        raise ValueError(
-            f"{source}: unknown kubelogin login mode {mode!r}; allowed: {', '.join(LOGIN_MODES)}"
-        )
-    return cast(LoginMode, mode)
-
-
 def kubelogin_args(
-    login_mode: str, *, tenant_id: str | None = None, client_id: str | None = None
+    login_mode: KubeloginMode | str, *, tenant_id: str | None = None, client_id: str | None = None
 ) -> list[str]:
     """The `kubelogin` arguments for one login mode (see the module docstring for the sources)."""
+    if isinstance(login_mode, KubeloginMode):
+        login_mode = login_mode.value
     if login_mode not in LOGIN_MODES:
         raise ValueError(
             f"login_mode: unknown kubelogin login mode {login_mode!r}; allowed: {', '.join(LOGIN_MODES)}"
@@ -80,11 +77,13 @@ def kubelogin_kubeconfig(
     cluster_name: str,
     server: str,
     certificate_authority_data: str,
-    login_mode: str,
+    login_mode: KubeloginMode | str,
     tenant_id: str | None = None,
     client_id: str | None = None,
 ) -> str:
     """A complete kubeconfig (YAML text) for one AKS cluster, authenticating through kubelogin."""
+    if isinstance(login_mode, KubeloginMode):
+        login_mode = login_mode.value
     if not server.startswith("https://"):
         raise ValueError(f"server: must be an https:// URL, got {server!r}")
     if not certificate_authority_data:

@@ -26,6 +26,10 @@ AKS_CALENDAR_SOURCE = (
 CHECKED = datetime.date(2026, 12, 2)
 """When the rows below were last compared with the source."""
 
+DEFAULT_KUBERNETES_VERSION = "1.36"
+"""The default Kubernetes minor: GA on AKS since Jun 2026, supported until 2027-06-30, and supported by
+the newest Istio revision in the table (components/istio_revisions.py)."""
+
 WARNING_DAYS = 60
 """Warn this many days before a minor's end of life (time to plan and test the upgrade)."""
 

@@ -14,7 +14,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
@@ -31,18 +31,26 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
-from .istio_revisions import check_revisions, newest_revision
-from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
+from . import aks_rules
+from .apim_rules import (
+    APIM_SKUS,
+    GATEWAY_DEFAULT_IMAGE,
+    validate_api_host,
+    validate_apim_capacity,
+    validate_apim_sku,
+    validate_gateway_cpu,
+    validate_gateway_image,
+    validate_gateway_memory,
+    validate_gateway_replicas,
+)
+from .istio_revisions import DEFAULT_ISTIO_REVISIONS, newest_revision
+from .keyvault_rules import APP_INSIGHTS_SECRET, SECRET_NAME_PATTERN
+from .kubernetes_versions import DEFAULT_KUBERNETES_VERSION, LONG_TERM_SUPPORT_PLAN
 from .kubernetes_versions import today as current_date
+from .monitoring_rules import ALERT_SEVERITIES, CONTAINER_INSIGHTS_INTERVAL_PATTERN, LOG_RETENTION_DAYS
 from .naming import DERIVED_NAMES
-from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
 
 NAMESPACE = "aks-grpc"
-DEFAULT_KUBERNETES_VERSION = "1.36"
-"""The default Kubernetes minor: GA on AKS since Jun 2026, supported until 2027-06-30, and supported by
-the newest Istio revision in the table (components/kubernetes_versions.py, components/istio_revisions.py)."""
-DEFAULT_ISTIO_REVISIONS = ("asm-1-30",)
-"""The default Istio add-on revision: the newest in the table; it supports Kubernetes 1.32-1.36."""
 TODAY_CONTEXT_KEY = "today"
 """Validation context key of the date the support checks compare with (`load_settings(..., today=)`)."""
 
@@ -191,6 +199,24 @@ def _namespace_problems(key: str, namespace: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _rule_problems(check: Any, *args: Any, **kwargs: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Run one `validate_*` of components/aks_rules.py (the component runs the same): its result and its
+    problems, each field turned into the config key under this model (`min_count` -> `minCount`)."""
+    try:
+        return check(*args, **kwargs), []
+    except aks_rules.ArgsProblems as error:
+        return None, [(_args_field_key(name), message) for name, message in error.problems]
+
+
+def _args_field_key(name: str) -> str:
+    """`istio.revisions[0]` -> `istio.revisions[0]`, `os_disk_size_gb` -> `osDiskSizeGb`."""
+    parts = []
+    for part in name.split("."):
+        head, bracket, rest = part.partition("[")
+        parts.append(to_camel(head) + bracket + rest)
+    return ".".join(parts)
+
+
 class IstioSettings(_Model):
     """The AKS Istio add-on (service mesh profile)."""
 
@@ -224,11 +250,9 @@ class IstioSettings(_Model):
 
     @model_validator(mode="after")
     def _istio_rules(self) -> "IstioSettings":
-        problems: list[tuple[str, str]] = []
-        if self.active_revision not in self.revisions:
-            allowed = ", ".join(self.revisions)
-            got = self.active_revision
-            problems.append(("activeRevision", f"must be one of revisions ({allowed}), got {got!r}"))
+        _, problems = _rule_problems(
+            aks_rules.validate_active_revision, list(self.revisions), self.active_revision
+        )
         _raise_problems(problems, self)
         return self
 
@@ -254,18 +278,16 @@ class NodePoolSettings(_Model):
 
     @model_validator(mode="after")
     def _node_pool_rules(self) -> "NodePoolSettings":
-        problems: list[tuple[str, str]] = []
-        if self.min_count > self.max_count:
-            problems.append(("minCount", f"must not exceed maxCount ({self.min_count} > {self.max_count})"))
-        capacity = EPHEMERAL_OS_DISK_MAX_GB.get(self.vm_size)
-        if self.os_disk_type == "Ephemeral" and capacity is not None and self.os_disk_size_gb > capacity:
-            problems.append(
-                (
-                    "osDiskSizeGb",
-                    f"{self.os_disk_size_gb} GiB does not fit an Ephemeral OS disk on {self.vm_size} (at most "
-                    f"{capacity} GiB, components/vm_sizes.py): lower it, or use osDiskType Managed or auto",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_node_pool,
+            vm_size=self.vm_size,
+            min_count=self.min_count,
+            max_count=self.max_count,
+            max_pods=self.max_pods,
+            os_disk_type=self.os_disk_type,
+            os_disk_size_gb=self.os_disk_size_gb,
+            max_surge=self.max_surge,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -284,13 +306,8 @@ class SystemNodePoolSettings(NodePoolSettings):
 Zone = Literal["1", "2", "3"]
 OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGateway", "userDefinedRouting"]
 
-# Outbound types the program cannot run, with the reason (AKS docs: "Customize cluster egress with outbound
-# types"): both need the cluster in a subnet of the user's VNet (a NAT gateway or a route table on it), and
-# the program creates the cluster in an AKS-managed VNet (it takes no subnet).
-UNSUPPORTED_OUTBOUND_TYPES: dict[str, str] = {
-    "userDefinedRouting": "needs the cluster in your own subnet with a route table to a firewall",
-    "userAssignedNATGateway": "needs the cluster in your own subnet with a NAT gateway attached",
-}
+UNSUPPORTED_OUTBOUND_TYPES = aks_rules.UNSUPPORTED_OUTBOUND_TYPES
+"""Outbound types the cluster cannot run, with the reason (components/aks_rules.py)."""
 
 
 class NetworkSettings(_Model):
@@ -310,28 +327,13 @@ class NetworkSettings(_Model):
 
     @model_validator(mode="after")
     def _network_rules(self) -> "NetworkSettings":
-        problems: list[tuple[str, str]] = []
-        services = ipaddress.ip_network(self.service_cidr)
-        pods = ipaddress.ip_network(self.pod_cidr)
-        try:
-            dns = ipaddress.ip_address(self.dns_service_ip)
-        except ValueError:
-            problems.append(("dnsServiceIp", f"must be an IP address, got {self.dns_service_ip!r}"))
-        else:
-            if dns not in services:
-                problems.append(("dnsServiceIp", f"{dns} is not inside serviceCidr {services}"))
-            elif dns in (services.network_address, services.network_address + 1, services.broadcast_address):
-                problems.append(("dnsServiceIp", f"{dns} is reserved in serviceCidr {services} (use .10)"))
-        if pods.version == services.version and pods.overlaps(services):
-            problems.append(("podCidr", f"{pods} overlaps serviceCidr {services}"))
-        if self.outbound_type in UNSUPPORTED_OUTBOUND_TYPES:
-            problems.append(
-                (
-                    "outboundType",
-                    f"{self.outbound_type} {UNSUPPORTED_OUTBOUND_TYPES[self.outbound_type]}, which this "
-                    "program does not take; use loadBalancer (the stack's static egress IP)",
-                )
-            )
+        _, problems = _rule_problems(
+            aks_rules.validate_network,
+            pod_cidr=self.pod_cidr,
+            service_cidr=self.service_cidr,
+            dns_service_ip=self.dns_service_ip,
+            outbound_type=self.outbound_type,
+        )
         _raise_problems(problems, self)
         return self
 
@@ -451,33 +453,29 @@ class ClusterSettings(_Model):
 
     @model_validator(mode="after")
     def _cluster_model_rules(self, info: ValidationInfo) -> "ClusterSettings":
-        problems: list[tuple[str, str]] = []
         on = _validation_date(info)
-        version = check_kubernetes_minor(
-            self.kubernetes_minor, on=on, long_term_support=self.long_term_support
+        version_warnings, problems = _rule_problems(
+            aks_rules.validate_kubernetes_version,
+            self.kubernetes_version,
+            sku_tier=self.sku_tier,
+            support_plan=self.support_plan,
+            upgrade_channel=self.upgrade_channel,
+            on=on,
         )
-        problems.extend(("kubernetesVersion", message) for message in version.errors)
-        if self.support_plan == LONG_TERM_SUPPORT_PLAN and self.sku_tier != "Premium":
-            problems.append(
-                ("supportPlan", f"{LONG_TERM_SUPPORT_PLAN} needs skuTier Premium (got {self.sku_tier})")
-            )
-        revisions = check_revisions(list(self.istio.revisions), self.kubernetes_minor, on=on)
-        for index, message in revisions.errors:
-            problems.append((f"istio.revisions[{index}]" if index >= 0 else "istio.revisions", message))
-        self._warnings = [*version.warnings, *revisions.warnings]
-        if self.kubernetes_version.count(".") == 2 and self.upgrade_channel in ("patch", "stable", "rapid"):
-            problems.append(
-                (
-                    "kubernetesVersion",
-                    f"an exact patch ({self.kubernetes_version}) fights upgradeChannel "
-                    f"{self.upgrade_channel}: "
-                    f"configure the minor ({self.kubernetes_minor}) or set upgradeChannel none",
-                )
-            )
-        if self.private_cluster and self.authorized_ip_ranges:
-            problems.append(("authorizedIpRanges", "must be empty with privateCluster (no public endpoint)"))
-        if len(set(self.zones)) != len(self.zones):
-            problems.append(("zones", f"lists a zone twice ({', '.join(self.zones)})"))
+        revision_warnings, revision_problems = _rule_problems(
+            aks_rules.validate_istio_revisions,
+            list(self.istio.revisions),
+            kubernetes_version=self.kubernetes_version,
+            on=on,
+        )
+        problems += revision_problems
+        self._warnings = [*(version_warnings or []), *(revision_warnings or [])]
+        problems += _rule_problems(
+            aks_rules.validate_api_server_access,
+            private_cluster=self.private_cluster,
+            authorized_ip_ranges=list(self.authorized_ip_ranges),
+        )[1]
+        problems += _rule_problems(aks_rules.validate_zones, list(self.zones))[1]
         _raise_problems(problems, self)
         return self
 
@@ -515,10 +513,14 @@ def _cluster_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
+# The Azure rules and their constants live with the components (components/monitoring_rules.py,
+# components/keyvault_rules.py: no SDK imports); the fields below take their bounds from there.
+
+
 class ContainerInsightsSettings(_Model):
     """What the Container Insights agent collects (the `MSCI-` data collection rule's settings)."""
 
-    interval: Annotated[str, Field(pattern=r"^([1-9]|[12][0-9]|30)m$")] = "1m"
+    interval: Annotated[str, Field(pattern=f"^{CONTAINER_INSIGHTS_INTERVAL_PATTERN}$")] = "1m"
     """How often inventory and performance data are collected: `1m` to `30m` (Azure's allowed range)."""
     namespace_filtering_mode: Literal["Off", "Include", "Exclude"] = "Off"
     """`Off` collects every namespace; `Include`/`Exclude` collect only / all but `namespaces`."""
@@ -571,14 +573,14 @@ class AlertSettings(_Model):
     """p99 server-side gRPC latency in milliseconds (5 minutes) that fires the latency alert."""
     hpa_max_replicas_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     """Minutes an HPA may sit at its maximum replica count before the alert fires."""
-    severity: Annotated[int, Field(ge=0, le=4)] = 2
+    severity: Annotated[int, Field(ge=ALERT_SEVERITIES[0], le=ALERT_SEVERITIES[1])] = 2
     """Azure alert severity of the gRPC alerts (0 critical ... 4 verbose)."""
 
 
 class MonitoringSettings(_Model):
     """Azure Monitor: logs, managed Prometheus, traces, alerts and Grafana (`aks-grpc:monitoring`)."""
 
-    log_retention_days: Annotated[int, Field(ge=30, le=730)] = 30
+    log_retention_days: Annotated[int, Field(ge=LOG_RETENTION_DAYS[0], le=LOG_RETENTION_DAYS[1])] = 30
     """Log Analytics retention (30-730 days)."""
     alert_emails: list[Email] = Field(default_factory=list)
     """Email addresses of the action group every alert is routed to."""
@@ -619,11 +621,11 @@ def _monitoring_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-SecretName = Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,127}$")]
+SecretName = Annotated[str, Field(pattern=f"^{SECRET_NAME_PATTERN}$")]
 """A Key Vault secret name: 1-127 letters, digits and hyphens (also the file name under /mnt/secrets)."""
 ArmId = Annotated[str, Field(pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+$")]
 
-RESERVED_SECRET_NAMES = ("appinsights-connection-string", "greeter-tls", "apim-grpc-subscription-key")
+RESERVED_SECRET_NAMES = (APP_INSIGHTS_SECRET, "greeter-tls", "apim-grpc-subscription-key")
 """Secrets the stack writes itself (SecretStore's App Insights connection string, BackendCertificate's TLS
 PEM, GrpcApiGateway's subscription key); config cannot declare them. A test compares this list with
 the secrets a plan writes (tests/program/test_settings_properties.py)."""
@@ -711,31 +713,8 @@ def _key_vault_rules(stack: "StackSettings") -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-# Tiers that cannot run this design, with the reason (API Management docs: "Self-hosted gateway
-# overview" - self-hosted gateways need Developer or Premium; "Import a gRPC API" - gRPC APIs run on the
-# self-hosted gateway; v2 tiers and Consumption have neither).
-APIM_REJECTED_SKUS: dict[str, str] = {
-    "Consumption": "has no self-hosted gateway and no gRPC APIs",
-    "Basic": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "Standard": "has no self-hosted gateway (gRPC APIs here run on the self-hosted gateway in AKS)",
-    "BasicV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "StandardV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "PremiumV2": "v2 tiers have no self-hosted gateway and no gRPC APIs",
-    "Isolated": "is not supported by this platform (retired tier)",
-}
-APIM_SKUS = ("Developer", "Premium")
-GATEWAY_IMAGE_REPOSITORY = "mcr.microsoft.com/azure-api-management/gateway"
-GATEWAY_MIN_VERSION = (2, 11, 0)
-"""Entra workload identity authentication needs self-hosted gateway image 2.11.0 or later
-(API Management docs: "Use Microsoft Entra workload identity authentication for the self-hosted gateway")."""
-
-GATEWAY_DEFAULT_VERSION = "2.12.1"
-"""The newest self-hosted gateway release found (Container-v2.12.1, 2026-09-11, which fixed the high CVEs
-of 2.12.0: Azure/api-management-self-hosted-gateway#411). Azure/api-management-self-hosted-gateway#367
-(backend TLS "remote certificate was rejected by the provided RemoteCertificateValidationCallback" on
-2.10 and later) is still open in the record checked on 2026-12-02 and no release says it is fixed; the
-versions it spares (<= 2.9) lack workload identity, so the newest release is the pin
-(docs/api-gateway.md, "Known issue")."""
+# The Azure rules and their constants live with the APIM components (components/apim_rules.py, no SDK
+# imports); the models below call them and report each refusal under its config key.
 CpuQuantity = Annotated[str, Field(pattern=r"^([1-9]\d*m|\d+(\.\d+)?)$")]
 MemoryQuantity = Annotated[str, Field(pattern=r"^[1-9]\d*(Mi|Gi)$")]
 DnsName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$", max_length=253)]
@@ -766,7 +745,7 @@ class ApimJwtSettings(_Model):
 class ApimGatewaySettings(_Model):
     """The self-hosted gateway running in AKS (`aks-grpc:apim.gateway`)."""
 
-    image: str = f"{GATEWAY_IMAGE_REPOSITORY}:{GATEWAY_DEFAULT_VERSION}"
+    image: str = GATEWAY_DEFAULT_IMAGE
     """Gateway image pinned to an exact version >= 2.11.0 (never the rolling `v2`/`latest` tags)."""
     replicas: Annotated[int, Field(ge=1, le=20)] = 1
     """Gateway pods. Developer allows one gateway node; Premium needs at least 2 (PDB + zone spread)."""
@@ -789,19 +768,23 @@ class ApimGatewaySettings(_Model):
 
     @model_validator(mode="after")
     def _gateway_rules(self) -> "ApimGatewaySettings":
-        problems: list[tuple[str, str]] = []
-        repository, _, tag = self.image.rpartition(":")
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", tag)
-        if repository != GATEWAY_IMAGE_REPOSITORY:
-            problems.append(("image", f"{self.image} must be {GATEWAY_IMAGE_REPOSITORY}:<exact version>"))
-        elif match is None:
-            problems.append(("image", f"tag {tag!r} must be an exact version (2.11.0), never v2/latest"))
-        elif tuple(int(g) for g in match.groups()) < GATEWAY_MIN_VERSION:
-            problems.append(("image", f"{tag} is older than 2.11.0, the first with workload identity auth"))
-        problems.extend(_request_limit_problems(self))
-        problems.extend(_namespace_problems("namespace", self.namespace))
+        problems = [
+            *_refusal("image", lambda: validate_gateway_image(self.image)),
+            *_refusal("cpuLimit", lambda: validate_gateway_cpu(self.cpu_request, self.cpu_limit)),
+            *_refusal("memoryLimit", lambda: validate_gateway_memory(self.memory_request, self.memory_limit)),
+            *_namespace_problems("namespace", self.namespace),
+        ]
         _raise_problems(problems, self)
         return self
+
+
+def _refusal(key: str, check: Callable[[], None]) -> list[tuple[str, str]]:
+    """A component rule's refusal as a settings problem under `key` (the rule's own field prefix dropped)."""
+    try:
+        check()
+    except ValueError as error:
+        return [(key, str(error).partition(": ")[2] or str(error))]
+    return []
 
 
 class ApimSettings(_Model):
@@ -833,28 +816,15 @@ class ApimSettings(_Model):
 
     @model_validator(mode="after")
     def _apim_model_rules(self) -> "ApimSettings":
-        problems: list[tuple[str, str]] = []
-        if self.sku in APIM_REJECTED_SKUS:
-            problems.append(("sku", f"{self.sku} {APIM_REJECTED_SKUS[self.sku]}; use Developer or Premium"))
-        elif self.sku not in APIM_SKUS:
-            problems.append(("sku", f"{self.sku!r} is not an API Management tier; use Developer or Premium"))
-        if self.sku == "Developer" and self.capacity != 1:
-            problems.append(("capacity", f"Developer has exactly 1 unit (got {self.capacity})"))
-        if self.sku == "Developer" and self.gateway.replicas != 1:
-            problems.append(("gateway.replicas", "Developer allows a single self-hosted gateway node; use 1"))
-        if self.sku == "Premium" and self.gateway.replicas < 2:
-            problems.append(("gateway.replicas", "Premium gateways run >= 2 replicas (PDB + zone spread)"))
-        if self.api_host_certificate_id and not self.api_host:
-            problems.append(("apiHostCertificateId", "is only used with apiHost"))
-        if self.api_host and not self.api_host_certificate_id:
-            # The Istio ingress passes TLS through: only the gateway can present a certificate for the host.
-            problems.append(
-                (
-                    "apiHostCertificateId",
-                    f"is required with apiHost ({self.api_host}): the self-hosted gateway terminates TLS "
-                    "for it and needs the id of an APIM certificate for that host",
-                )
+        problems = _refusal("sku", lambda: validate_apim_sku(self.sku))
+        if self.sku in APIM_SKUS:
+            problems += _refusal("capacity", lambda: validate_apim_capacity(self.sku, self.capacity))
+            problems += _refusal(
+                "gateway.replicas", lambda: validate_gateway_replicas(self.sku, self.gateway.replicas)
             )
+        problems += _refusal(
+            "apiHostCertificateId", lambda: validate_api_host(self.api_host, self.api_host_certificate_id)
+        )
         _raise_problems(problems, self)
         return self
 

@@ -1,7 +1,8 @@
 """Facts about Azure VM sizes that both the settings rules and the cluster component need.
 
-Plain data, no Pulumi imports: `components.settings` checks a node pool's OS disk against it before any
-resource is registered, and `components.aks` picks the OS disk type from it.
+Plain data, no Pulumi imports: the node pool rule (`validate_node_pool`, components/aks_rules.py, which
+the settings and the components both call) checks an Ephemeral OS disk against it, and
+components/node_pool.py picks the OS disk type from it.
 """
 
 # VM size -> the largest ephemeral OS disk it can hold, in GiB: the bigger of its cache and its temp

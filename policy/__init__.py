@@ -1,1 +1,2 @@
-"""The aks-grpc CrossGuard policy pack (policies in `policy.policies`; `__main__.py` builds the pack)."""
+"""The aks-grpc CrossGuard policy pack: one module per area, assembled in `policy.policies.ALL_POLICIES`
+(`__main__.py` builds the pack from that list)."""

@@ -1,5 +1,6 @@
 """AksCluster under the mock engine: the exact inputs Azure and the Kubernetes provider would receive."""
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -17,15 +18,31 @@ from components.aks import (
     AksClusterArgs,
     ClusterEgress,
     ClusterEgressArgs,
+    ClusterNetworkArgs,
+    ClusterOutboundType,
+    ClusterRegistryArgs,
+    IstioMeshArgs,
+    KubeloginMode,
+    NodeOsDiskType,
+    NodePool,
+    NodePoolArgs,
+    NodePoolComponentArgs,
     hashed_pool_name,
     os_disk_type,
     pool_create_only_settings,
     validate_aks_cluster_args,
 )
-from components.common import deployer_principal_type
-from components.kubeconfig import LOGIN_MODE_ENV
+from components.common import PrincipalType
 from components.naming import StackNames
-from components.settings import ClusterSettings, NodePoolSettings
+from components.node_pool import (
+    default_system_pool,
+    pool_profile_fields,
+    system_pool_profile,
+    validate_node_pool_args,
+)
+from components.settings import ClusterSettings
+from program.adapters.cluster import LOGIN_MODE_ENV, cluster_args, node_pool_args
+from program.adapters.deployer import deployer_principal_type
 from tools import mock_engine
 from tools.mock_engine import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID, Plan
 
@@ -87,23 +104,25 @@ def build(run_mocked) -> Callable[..., Plan]:
             return _DEFAULT_PLANS[environment]
 
         def program() -> None:
-            args: dict[str, Any] = {
-                "settings": settings or stack_cluster_settings(environment),
-                "names": StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
-                "resource_group_name": f"rg-grpc-{environment}-weu",
-                "location": "westeurope",
-                "subscription_id": SUBSCRIPTION_ID,
-                "tenant_id": TENANT_ID,
-                "deployer_object_id": DEPLOYER_OBJECT_ID,
-                "deployer_client_id": DEPLOYER_CLIENT_ID,
-                "log_analytics_workspace_id": WORKSPACE,
-                "prometheus_rule_id": PROMETHEUS_DCR,
-                "container_insights_rule_id": CI_DCR,
-                "data_collection_endpoint_id": DCE,
-                "diagnostics": WORKSPACE,
-            }
-            args.update(overrides)
-            cluster = AksCluster("cluster", AksClusterArgs(**args))
+            # The stack's settings through the program's adapter, then Args fields overridden directly.
+            cluster_settings = settings or stack_cluster_settings(environment)
+            args = cluster_args(
+                cluster_settings,
+                StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
+                resource_group_name=f"rg-grpc-{environment}-weu",
+                location="westeurope",
+                subscription_id=SUBSCRIPTION_ID,
+                tenant_id=TENANT_ID,
+                deployer_object_id=DEPLOYER_OBJECT_ID,
+                deployer_client_id=DEPLOYER_CLIENT_ID,
+                environ=os.environ,
+                log_analytics_workspace_id=WORKSPACE,
+                prometheus_rule_id=PROMETHEUS_DCR,
+                container_insights_rule_id=CI_DCR,
+                data_collection_endpoint_id=DCE,
+                diagnostics=WORKSPACE,
+            )
+            cluster = AksCluster("cluster", dataclasses.replace(args, **overrides))
             pulumi.export("clusterName", cluster.cluster_name)
             pulumi.export("clusterId", cluster.cluster_id)
             pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
@@ -342,7 +361,10 @@ def test_user_pool_is_a_separate_autoscaled_agent_pool(build, environment, zones
         "resourceGroupName": f"rg-grpc-{environment}-weu",
         "resourceName": f"aks-grpc-{environment}-weu",
         "agentPoolName": hashed_pool_name(
-            "user", pool_create_only_settings(stack_cluster_settings(environment).user_pool, zones or [])
+            "user",
+            pool_create_only_settings(
+                node_pool_args(stack_cluster_settings(environment).user_pool), zones or []
+            ),
         ),
         "mode": "User",
         "type": "VirtualMachineScaleSets",
@@ -371,35 +393,44 @@ def test_user_pool_ignores_the_autoscaler_driven_count(build, ignore_changes):
 
 
 def test_os_disk_is_ephemeral_only_where_the_vm_size_holds_it():
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D4ds_v5", os_disk_size_gb=128)) == "Ephemeral"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D2ds_v5", os_disk_size_gb=128)) == "Managed"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_D4s_v3", os_disk_size_gb=100)) == "Ephemeral"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_B2s", os_disk_size_gb=64)) == "Managed"
-    assert os_disk_type(NodePoolSettings(vm_size="Standard_B2s", os_disk_type="Ephemeral")) == "Ephemeral"
-
-
-def test_forcing_an_ephemeral_disk_larger_than_the_vm_holds_is_rejected():
-    # The settings refuse it at its key (tests/unit/test_settings_refusals.py); the component still
-    # refuses a pool that skipped validation (model_construct), for programs that build settings in code.
-    with pytest.raises(ValueError, match="osDiskSizeGb"):
-        ClusterSettings.model_validate(
-            {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
-        )
-    pool = NodePoolSettings.model_construct(
-        **{**NodePoolSettings().model_dump(), "vm_size": "Standard_D2ds_v5", "os_disk_type": "Ephemeral"}
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D4ds_v5", os_disk_size_gb=128)) == "Ephemeral"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D2ds_v5", os_disk_size_gb=128)) == "Managed"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_D4s_v3", os_disk_size_gb=100)) == "Ephemeral"
+    assert os_disk_type(NodePoolArgs(vm_size="Standard_B2s", os_disk_size_gb=64)) == "Managed"
+    assert (
+        os_disk_type(NodePoolArgs(vm_size="Standard_B2s", os_disk_type=NodeOsDiskType.EPHEMERAL))
+        == "Ephemeral"
     )
-    settings = ClusterSettings().model_copy(update={"user_pool": pool})
-    args = AksClusterArgs(
-        settings=settings,
-        names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
-        resource_group_name="rg",
+    assert os_disk_type(NodePoolArgs(os_disk_type=NodeOsDiskType.MANAGED)) == "Managed"
+
+
+def library_args(**overrides: Any) -> AksClusterArgs:
+    """What a library user passes: names, where, who deploys; everything else from the Args' defaults."""
+    return AksClusterArgs(
+        cluster_name="aks-lib",
+        registry=ClusterRegistryArgs(name="crlib0001"),
+        resource_group_name="rg-lib",
         location="westeurope",
         subscription_id=SUBSCRIPTION_ID,
         tenant_id=TENANT_ID,
         deployer_object_id=DEPLOYER_OBJECT_ID,
+        **overrides,
     )
-    with pytest.raises(ValueError, match=r"settings\.userPool"):
-        validate_aks_cluster_args(args, "azurecli")
+
+
+def test_forcing_an_ephemeral_disk_larger_than_the_vm_holds_is_rejected():
+    # The settings refuse it at its key (tests/unit/test_settings_refusals.py); the component refuses the
+    # same pool in Args built in code, naming the Args field.
+    with pytest.raises(ValueError, match="osDiskSizeGb"):
+        ClusterSettings.model_validate(
+            {"userPool": {"vmSize": "Standard_D2ds_v5", "osDiskType": "Ephemeral"}}
+        )
+    pool = NodePoolArgs(vm_size="Standard_D2ds_v5", os_disk_type=NodeOsDiskType.EPHEMERAL)
+    with pytest.raises(ValueError, match=r"^user_pool\.os_disk_size_gb: 128 GiB does not fit"):
+        validate_aks_cluster_args(library_args(user_pool=pool))
+    with pytest.raises(ValueError, match=r"^system_pool\.os_disk_size_gb"):
+        validate_aks_cluster_args(library_args(system_pool=pool))
+    validate_aks_cluster_args(library_args(user_pool=dataclasses.replace(pool, os_disk_size_gb=75)))
 
 
 # --- maintenance ----------------------------------------------------------------------------------
@@ -705,19 +736,13 @@ def test_without_given_ips_aks_keeps_its_default_egress(build):
 
 
 def test_given_ips_with_another_outbound_type_are_rejected():
-    settings = ClusterSettings.model_validate({"network": {"outboundType": "managedNATGateway"}})
-    args = AksClusterArgs(
-        settings=settings,
-        names=StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID),
-        resource_group_name="rg",
-        location="westeurope",
-        subscription_id=SUBSCRIPTION_ID,
-        tenant_id=TENANT_ID,
-        deployer_object_id=DEPLOYER_OBJECT_ID,
+    args = library_args(
+        network=ClusterNetworkArgs(outbound_type=ClusterOutboundType.MANAGED_NAT_GATEWAY),
         outbound_public_ip_ids=[EGRESS_IP_ID],
     )
-    with pytest.raises(ValueError, match="outbound_public_ip_ids"):
-        validate_aks_cluster_args(args, "azurecli")
+    with pytest.raises(ValueError, match=r"^outbound_public_ip_ids"):
+        validate_aks_cluster_args(args)
+    validate_aks_cluster_args(dataclasses.replace(args, outbound_public_ip_ids=[]))
 
 
 @pytest.mark.parametrize(("environment", "zones"), [("dev", []), ("prod", ["1", "2", "3"])])
@@ -726,7 +751,9 @@ def test_egress_ip_is_a_static_standard_ip_in_the_cluster_zones(run_mocked, envi
         egress = ClusterEgress(
             "egress",
             ClusterEgressArgs(
-                names=StackNames("grpc", environment, "westeurope", SUBSCRIPTION_ID),
+                public_ip_name=StackNames(
+                    "grpc", environment, "westeurope", SUBSCRIPTION_ID
+                ).egress_public_ip,
                 resource_group_name=f"rg-grpc-{environment}-weu",
                 location="westeurope",
                 zones=zones,
@@ -756,7 +783,9 @@ def test_every_node_pool_encrypts_at_host(build, environment):
 
 def _user_pool_name(**user_pool: Any) -> str:
     settings = ClusterSettings.model_validate({"userPool": user_pool})
-    return hashed_pool_name("user", pool_create_only_settings(settings.user_pool, settings.zones))
+    return hashed_pool_name(
+        "user", pool_create_only_settings(node_pool_args(settings.user_pool), settings.zones)
+    )
 
 
 @pytest.mark.parametrize(
@@ -773,10 +802,10 @@ def test_a_changed_create_only_setting_renames_the_user_pool(change):
 
 
 def test_changed_zones_rename_the_user_pool():
-    base = ClusterSettings()
-    assert hashed_pool_name(
-        "user", pool_create_only_settings(base.user_pool, ["1", "2"])
-    ) != hashed_pool_name("user", pool_create_only_settings(base.user_pool, base.zones))
+    base = NodePoolArgs()
+    assert hashed_pool_name("user", pool_create_only_settings(base, ["1", "2"])) != hashed_pool_name(
+        "user", pool_create_only_settings(base, ["1", "2", "3"])
+    )
 
 
 @pytest.mark.parametrize("change", [{"minCount": 3}, {"maxCount": 20}, {"maxSurge": "1"}])
@@ -805,3 +834,167 @@ def test_a_user_pool_vm_size_change_is_a_new_agent_pool_name_on_the_engine(build
     )
     after = _by_name(build(settings=changed), AGENT_POOL, "cluster-user-pool")["agentPoolName"]
     assert before != after
+
+
+# --- a library user: Args alone, and the NodePool child -------------------------------------------
+
+
+def test_a_library_user_gets_the_secure_defaults_from_args_alone(run_mocked):
+    def program() -> None:
+        AksCluster("lib", library_args())
+
+    plan = run_mocked(program)
+    cluster = plan.one(CLUSTER, "lib-aks").inputs
+    assert cluster["resourceName"] == "aks-lib" and cluster["dnsPrefix"] == "aks-lib"
+    assert cluster["disableLocalAccounts"] is True and cluster["enableRBAC"] is True
+    assert cluster["aadProfile"]["managed"] is True and cluster["aadProfile"]["enableAzureRBAC"] is True
+    assert cluster["oidcIssuerProfile"] == {"enabled": True}
+    assert cluster["securityProfile"]["workloadIdentity"] == {"enabled": True}
+    assert cluster["sku"] == {"name": "Base", "tier": "Standard"}
+    assert cluster["kubernetesVersion"] == "1.36"
+    assert cluster["networkProfile"]["networkDataplane"] == "cilium"
+    assert cluster["networkProfile"]["networkPolicy"] == "cilium"
+    assert cluster["autoUpgradeProfile"] == {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert system["osSKU"] == "AzureLinux" and system["availabilityZones"] == ["1", "2", "3"]
+    assert (system["minCount"], system["maxCount"], system["osDiskSizeGB"]) == (2, 3, 64)
+    user = plan.one(AGENT_POOL, "lib-user-pool")
+    assert user.inputs["mode"] == "User" and user.inputs["enableAutoScaling"] is True
+    assert (user.inputs["minCount"], user.inputs["maxCount"]) == (2, 10)
+    assert user.parent == plan.one("aksgrpc:node_pool:NodePool", "lib-user").urn
+    assert plan.one(REGISTRY).inputs["registryName"] == "crlib0001"
+    deployer = _by_name(plan, ROLE, "lib-deployer-admin")
+    assert deployer["principalType"] == "User"
+    kubeconfig = yaml.safe_load(plan.one(PROVIDER).secret_inputs()["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][:3] == ["get-token", "--login", "azurecli"]
+    # No monitoring ids, no Dapr: none of their children.
+    assert not plan.of_type(DCRA) and not plan.of_type("azure-native:kubernetesconfiguration:Extension")
+
+
+def test_a_library_user_sets_the_login_mode_and_principal_type_as_enums(run_mocked):
+    def program() -> None:
+        AksCluster(
+            "lib",
+            library_args(
+                login_mode=KubeloginMode.WORKLOAD_IDENTITY,
+                deployer_principal_type=PrincipalType.SERVICE_PRINCIPAL,
+                deployer_client_id=DEPLOYER_CLIENT_ID,
+            ),
+        )
+
+    plan = run_mocked(program)
+    assert _by_name(plan, ROLE, "lib-deployer-admin")["principalType"] == "ServicePrincipal"
+    kubeconfig = yaml.safe_load(plan.one(PROVIDER).secret_inputs()["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][2] == "workloadidentity"
+
+
+def test_the_component_refuses_args_azure_would_refuse_before_any_child(run_mocked):
+    def program() -> None:
+        AksCluster(
+            "lib", library_args(kubernetes_version="1.36", istio=IstioMeshArgs(revisions=["asm-1-28"]))
+        )
+
+    with pytest.raises(Exception, match=r"istio\.revisions\[0\]"):
+        run_mocked(program)
+
+
+def test_node_pool_is_a_component_over_one_autoscaled_agent_pool(run_mocked, ignore_changes):
+    pool = NodePoolArgs(vm_size="Standard_D8ds_v5", min_count=1, max_count=4, max_pods=50)
+
+    def program() -> None:
+        node_pool = NodePool(
+            "batch",
+            NodePoolComponentArgs(
+                cluster_name="aks-lib",
+                resource_group_name="rg-lib",
+                pool=pool,
+                name_prefix="batch",
+                zones=["2", "1"],
+                kubernetes_version="1.36",
+            ),
+        )
+        pulumi.export("poolName", node_pool.pool_name)
+
+    plan = run_mocked(program)
+    agent_pool = plan.one(AGENT_POOL, "batch-pool")
+    expected_name = hashed_pool_name("batch", pool_create_only_settings(pool, ["1", "2"]))
+    assert plan.outputs["poolName"] == expected_name
+    assert agent_pool.parent == plan.one("aksgrpc:node_pool:NodePool", "batch").urn
+    assert agent_pool.inputs == {
+        "resourceGroupName": "rg-lib",
+        "resourceName": "aks-lib",
+        "agentPoolName": expected_name,
+        "mode": "User",
+        "type": "VirtualMachineScaleSets",
+        "vmSize": "Standard_D8ds_v5",
+        "enableAutoScaling": True,
+        "count": 1,
+        "minCount": 1,
+        "maxCount": 4,
+        "maxPods": 50,
+        "availabilityZones": ["2", "1"],
+        "osType": "Linux",
+        "osSKU": "AzureLinux",
+        "osDiskType": "Ephemeral",
+        "osDiskSizeGB": 128,
+        "enableEncryptionAtHost": True,
+        "orchestratorVersion": "1.36",
+        "upgradeSettings": {"maxSurge": "33%"},
+    }
+    assert ignore_changes["batch-pool"] == ["count"]
+    assert agent_pool.options["deleteBeforeReplace"] is False
+
+
+def test_node_pool_refuses_a_pool_azure_would_refuse(run_mocked):
+    def program() -> None:
+        NodePool(
+            "bad",
+            NodePoolComponentArgs(
+                cluster_name="aks", resource_group_name="rg", pool=NodePoolArgs(min_count=5, max_count=3)
+            ),
+        )
+
+    with pytest.raises(Exception, match=r"pool\.min_count"):
+        run_mocked(program)
+    with pytest.raises(ValueError, match=r"^pool\.min_count: must not exceed max_count"):
+        validate_node_pool_args(NodePoolArgs(min_count=5, max_count=3))
+
+
+def test_both_pools_share_one_shape_and_one_set_of_profile_fields():
+    system = system_pool_profile("system", default_system_pool(), ["1"], "1.36")
+    shared = pool_profile_fields(default_system_pool(), ["1"], "1.36")
+    for key, value in shared.items():
+        assert getattr(system, key) == value
+    assert system.node_taints == ["CriticalAddonsOnly=true:NoSchedule"]
+
+
+def test_no_cluster_component_module_reads_the_environment_or_the_settings():
+    import inspect
+
+    import components.aks
+    import components.aks_rules
+    import components.node_pool
+
+    for module in (components.aks, components.aks_rules, components.node_pool):
+        source = inspect.getsource(module)
+        assert "os.environ" not in source and "import os" not in source, module.__name__
+        assert "settings" not in [
+            line.split()[1] for line in source.splitlines() if line.startswith("from .")
+        ]
+        assert "StackNames" not in source, module.__name__
+
+
+def test_the_schema_analyzer_accepts_the_cluster_components():
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    result = Analyzer("aksgrpc").analyze([AksCluster, ClusterEgress, NodePool])
+    components = result["component_definitions"]
+    assert {"clusterName", "registry", "systemPool", "userPool", "loginMode", "dapr"} <= set(
+        components["AksCluster"].inputs
+    )
+    assert set(components["NodePool"].inputs) >= {"pool", "clusterName", "zones"}
+    # Outputs are values, never resources (the provider, the registry, kubernetes_ready stay attributes).
+    assert set(components["ClusterEgress"].outputs) == {"ipAddress", "publicIpId"}
+    assert {"provider", "registry", "cluster", "kubernetesReady"}.isdisjoint(components["AksCluster"].outputs)
+    assert {"NodePoolArgs", "KubeloginMode", "ClusterSkuTier"} <= set(result["type_definitions"])

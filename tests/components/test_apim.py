@@ -1,5 +1,6 @@
 """GrpcApiGateway under the mock engine: the exact inputs the engine receives, for dev and prod settings."""
 
+import dataclasses
 import json
 from xml.etree import ElementTree
 
@@ -9,16 +10,14 @@ import pytest
 import yaml
 
 from components import azure_ids
-from components.apim import (
-    GATEWAY_STATUS_PATH,
-    HARDENING_CUSTOM_PROPERTIES,
-    GrpcApiGateway,
-    GrpcApiGatewayArgs,
-    custom_role_guid,
-    validate_grpc_api_gateway_args,
-)
+from components.apim import GrpcApiGateway, GrpcApiGatewayArgs, validate_grpc_api_gateway_args
+from components.apim_api import ApiRateLimit, GrpcApiDefinition, validate_grpc_api_definition
+from components.apim_gateway import SelfHostedGatewayArgs, custom_role_guid, validate_self_hosted_gateway_args
+from components.apim_gateway_pod import GATEWAY_STATUS_PATH
+from components.apim_instance import HARDENING_CUSTOM_PROPERTIES, ApimInstanceArgs
 from components.backend_tls import certificate_pfx
 from components.settings import DEFAULT_KUBERNETES_VERSION, ApimSettings, config_from_stack_file
+from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from tests.conftest import REPO_ROOT
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem
@@ -44,34 +43,43 @@ def stack_apim(stack: str) -> ApimSettings:
     return ApimSettings.model_validate(config_from_stack_file(document["config"]).get("apim", {}))
 
 
-def build(settings: ApimSettings) -> GrpcApiGateway:
+def greeter(settings: ApimSettings) -> ServiceApiExposure:
+    return ServiceApiExposure(
+        service_name="greeter",
+        proto=PROTO,
+        proto_file="service/protos/helloworld.proto",
+        backend_host=BACKEND_HOST,
+        backend_tls_port=50443,
+        backend_ca_certificate_pem=CA_PEM,
+        rate_limit_calls=settings.rate_limit.calls,
+        rate_limit_renewal_period_seconds=settings.rate_limit.renewal_period_seconds,
+    )
+
+
+def build(settings: ApimSettings, services: list[ServiceApiExposure] | None = None) -> GrpcApiGateway:
+    """The gateway as the stack builds it: stack settings through the adapter, dependencies in opts."""
     provider = k8s.Provider("k8s", kubeconfig="{}")
     ready = pulumi.CustomResource("test:index:ClusterAdmin", "cluster-admin", {})
     writers = pulumi.CustomResource("test:index:SecretsOfficer", "secrets-officer", {})
     return GrpcApiGateway(
         "api",
-        GrpcApiGatewayArgs(
-            settings=settings,
+        grpc_api_gateway_args(
+            settings,
+            services if services is not None else [greeter(settings)],
             service_name=SERVICE_NAME,
             resource_group_name="rg-grpc-dev-weu",
             resource_group_id=RG_ID,
             location="westeurope",
             subscription_id=SUB,
             tenant_id=TENANT,
-            proto=PROTO,
-            backend_host=BACKEND_HOST,
-            backend_port=50443,
-            backend_ca_certificate_pem=CA_PEM,
-            provider=provider,
             oidc_issuer_url=ISSUER,
             istio_revision="asm-1-28",
             vault_name="kv-grpc-dev-weu-abcde",
             app_insights_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Insights/components/appi",
             app_insights_instrumentation_key=pulumi.Output.secret(IKEY),
-            kubernetes_ready=[ready],
-            secret_writers_ready=[writers],
             diagnostics="/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log",
         ),
+        pulumi.ResourceOptions(provider=provider, depends_on=[ready, writers]),
     )
 
 
@@ -188,7 +196,7 @@ def test_app_insights_logger_credential_is_secret_and_diagnostic_uses_it(plans, 
 
 @pytest.mark.parametrize("variant", ALL)
 def test_api_is_grpc_from_the_proto_on_disk_with_empty_path_https_and_subscription(plans, variant):
-    api = plans[variant][1].one("azure-native:apimanagement:Api", "api-api")
+    api = plans[variant][1].one("azure-native:apimanagement:Api", "api-greeter-api")
     assert api.inputs["apiType"] == "grpc"
     assert api.inputs["format"] == "grpc"
     assert api.inputs["value"] == (REPO_ROOT / "service/protos/helloworld.proto").read_text(encoding="utf-8")
@@ -200,7 +208,7 @@ def test_api_is_grpc_from_the_proto_on_disk_with_empty_path_https_and_subscripti
 
 @pytest.mark.parametrize("variant", ALL)
 def test_backend_validates_the_service_certificate_chain_and_name(plans, variant):
-    backend = plans[variant][1].one("azure-native:apimanagement:Backend", "api-backend")
+    backend = plans[variant][1].one("azure-native:apimanagement:Backend", "api-greeter-backend")
     assert backend.inputs["url"] == f"https://{BACKEND_HOST}:50443"
     assert backend.inputs["protocol"] == "http"
     assert backend.inputs["tls"] == {"validateCertificateChain": True, "validateCertificateName": True}
@@ -209,9 +217,9 @@ def test_backend_validates_the_service_certificate_chain_and_name(plans, variant
 @pytest.mark.parametrize("variant", ALL)
 def test_gateway_trusts_the_private_ca_as_a_gateway_certificate_authority(plans, variant):
     plan = plans[variant][1]
-    certificate = plan.one("azure-native:apimanagement:Certificate", "api-backend-ca")
+    certificate = plan.one("azure-native:apimanagement:Certificate", "api-greeter-backend-ca")
     assert certificate.inputs["data"] == certificate_pfx(CA_PEM)
-    authority = plan.one("azure-native:apimanagement:GatewayCertificateAuthority", "api-gateway-ca")
+    authority = plan.one("azure-native:apimanagement:GatewayCertificateAuthority", "api-greeter-gateway-ca")
     assert authority.inputs["isTrusted"] is True
     assert authority.inputs["certificateId"] == certificate.inputs["certificateId"]
     assert authority.inputs["gatewayId"] == "apim-gateway"
@@ -220,7 +228,7 @@ def test_gateway_trusts_the_private_ca_as_a_gateway_certificate_authority(plans,
 @pytest.mark.parametrize("variant", ALL)
 def test_api_policy_is_the_policy_builder_output_for_the_settings(plans, variant):
     settings, plan = plans[variant]
-    policy = plan.one("azure-native:apimanagement:ApiPolicy", "api-api-policy")
+    policy = plan.one("azure-native:apimanagement:ApiPolicy", "api-greeter-api-policy")
     assert policy.inputs["format"] == "xml"
     root = ElementTree.fromstring(policy.inputs["value"])
     assert [child.tag for child in root] == ["inbound", "backend", "outbound", "on-error"]
@@ -237,12 +245,12 @@ def test_api_policy_is_the_policy_builder_output_for_the_settings(plans, variant
 @pytest.mark.parametrize("variant", ALL)
 def test_product_holds_the_api_and_the_subscription_key_goes_only_to_key_vault(plans, variant):
     plan = plans[variant][1]
-    product = plan.one("azure-native:apimanagement:Product", "api-product")
+    product = plan.one("azure-native:apimanagement:Product", "api-grpc-product")
     assert product.inputs["subscriptionRequired"] is True
     assert product.inputs["state"] == "published"
-    link = plan.one("azure-native:apimanagement:ProductApi", "api-product-api")
+    link = plan.one("azure-native:apimanagement:ProductApi", "api-greeter-product-api")
     assert (link.inputs["productId"], link.inputs["apiId"]) == ("grpc", "greeter-grpc")
-    subscription = plan.one("azure-native:apimanagement:Subscription", "api-subscription")
+    subscription = plan.one("azure-native:apimanagement:Subscription", "api-grpc-subscription")
     assert subscription.inputs["scope"].endswith("/grpc")
     assert "primaryKey" not in subscription.inputs
     invokes = [
@@ -251,7 +259,7 @@ def test_product_holds_the_api_and_the_subscription_key_goes_only_to_key_vault(p
     assert invokes == [
         {"resourceGroupName": "rg-grpc-dev-weu", "serviceName": SERVICE_NAME, "sid": "grpc-default"}
     ]
-    secret = plan.one("azure-native:keyvault:Secret", "api-subscription-key")
+    secret = plan.one("azure-native:keyvault:Secret", "api-grpc-subscription-key")
     assert secret.inputs["secretName"] == "apim-grpc-subscription-key"
     assert secret.inputs["properties"] == SECRET_PLACEHOLDER
     assert secret.secret_inputs()["properties"]["value"] == "fake-primary-key-grpc-default"
@@ -279,7 +287,7 @@ def test_gateway_is_linked_to_the_api_with_an_http2_hostname_configuration(plans
     gateway = plan.one("azure-native:apimanagement:Gateway", "api-gateway")
     assert gateway.inputs["gatewayId"] == "apim-gateway"
     assert gateway.inputs["locationData"] == {"name": "aks"}
-    link = plan.one("azure-native:apimanagement:GatewayApiEntityTag", "api-gateway-api")
+    link = plan.one("azure-native:apimanagement:GatewayApiEntityTag", "api-greeter-gateway-api")
     assert (link.inputs["gatewayId"], link.inputs["apiId"]) == ("apim-gateway", "greeter-grpc")
     hostname = plan.one("azure-native:apimanagement:GatewayHostnameConfiguration", "api-gateway-hostname")
     assert hostname.inputs["http2Enabled"] is True
@@ -452,7 +460,7 @@ def test_deployment_starts_only_after_identity_rbac_and_trusted_ca_exist(plans, 
     for resource_type, name in [
         ("azure-native:authorization:RoleAssignment", "api-ra-validator"),
         ("azure-native:authorization:RoleAssignment", "api-ra-reader"),
-        ("azure-native:apimanagement:GatewayCertificateAuthority", "api-gateway-ca"),
+        ("azure-native:apimanagement:GatewayCertificateAuthority", "api-greeter-gateway-ca"),
         (
             "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
             "api-gateway-federated",
@@ -552,26 +560,46 @@ def test_api_host_passes_tls_through_the_ingress_gateway_to_the_gateway_https_po
 # --- args validation ------------------------------------------------------------------------------
 
 
+GREETER_API = GrpcApiDefinition(
+    name="greeter",
+    proto=PROTO,
+    backend_host=BACKEND_HOST,
+    backend_port=50443,
+    backend_ca_certificate_pem=CA_PEM,
+)
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
         ("proto", "not a proto"),
         ("backend_port", 0),
         ("backend_host", "https://greeter"),
-        ("istio_revision", ""),
+        ("path", "greeter"),
+        ("name", "Greeter"),
     ],
 )
-def test_invalid_args_are_rejected_naming_the_field(field, value):
-    args = GrpcApiGatewayArgs.__new__(GrpcApiGatewayArgs)
-    args.proto, args.backend_port, args.backend_host, args.istio_revision = (
-        PROTO,
-        50443,
-        BACKEND_HOST,
-        "asm-1-28",
+def test_invalid_api_definitions_are_rejected_naming_the_field(field, value):
+    validate_grpc_api_definition(GREETER_API)
+    with pytest.raises(ValueError, match=f"^{field}:"):
+        validate_grpc_api_definition(dataclasses.replace(GREETER_API, **{field: value}))
+
+
+def test_a_gateway_without_an_istio_revision_is_rejected_naming_the_field():
+    args = SelfHostedGatewayArgs(
+        service_name=SERVICE_NAME,
+        service_id="/id",
+        service_principal_id="p",
+        resource_group_name="rg",
+        resource_group_id=RG_ID,
+        subscription_id=SUB,
+        tenant_id=TENANT,
+        oidc_issuer_url=ISSUER,
+        istio_revision="asm-1-28",
     )
-    setattr(args, field, value)
-    with pytest.raises(ValueError, match=field):
-        validate_grpc_api_gateway_args(args)
+    validate_self_hosted_gateway_args(args)
+    with pytest.raises(ValueError, match=r"^istio_revision:"):
+        validate_self_hosted_gateway_args(dataclasses.replace(args, istio_revision=""))
 
 
 # --- the whole program --------------------------------------------------------------------------------
@@ -606,7 +634,7 @@ def test_whole_plan_never_carries_a_key_or_credential_in_plain_text(stack, stack
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_whole_plan_backend_is_the_workload_tls_port_named_in_its_certificate(stack, stack_plan):
     plan = stack_plan(stack)
-    api = plan.one("azure-native:apimanagement:Api", "api-api")
+    api = plan.one("azure-native:apimanagement:Api", "api-greeter-api")
     host_port = api.inputs["serviceUrl"].removeprefix("https://")
     host, port = host_port.split(":")
     assert host == plan.outputs["workloadServiceHost"]
@@ -620,3 +648,154 @@ def test_whole_plan_backend_is_the_workload_tls_port_named_in_its_certificate(st
         for p in r.inputs["spec"]["ports"]
     ]
     assert int(port) in service_ports
+
+
+# --- two services behind one gateway -------------------------------------------------------------
+
+ORDERS_PROTO = """syntax = "proto3";
+
+package orders.v1;
+
+service Orders {
+  rpc PlaceOrder (OrderRequest) returns (OrderReply) {}
+}
+
+message OrderRequest { string item = 1; }
+message OrderReply { string id = 1; }
+"""
+
+
+@pytest.fixture(scope="module")
+def two_api_plan():
+    """Built from Args alone (no settings): the greeter and an orders service, each its own API."""
+    from tools.mock_engine import run_program
+
+    def program():
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        ready = pulumi.CustomResource("test:index:ClusterAdmin", "cluster-admin", {})
+        GrpcApiGateway(
+            "api",
+            GrpcApiGatewayArgs(
+                instance=ApimInstanceArgs(
+                    service_name=SERVICE_NAME,
+                    resource_group_name="rg-grpc-dev-weu",
+                    location="westeurope",
+                    publisher_email="platform@example.com",
+                ),
+                apis=[
+                    dataclasses.replace(
+                        GREETER_API, rate_limit=ApiRateLimit(calls=600, renewal_period_seconds=60)
+                    ),
+                    GrpcApiDefinition(
+                        name="orders",
+                        proto=ORDERS_PROTO,
+                        backend_host="orders.orders.svc.cluster.local",
+                        backend_port=50443,
+                        backend_ca_certificate_pem=fake_pem("orders-ca", "CERTIFICATE"),
+                        rate_limit=ApiRateLimit(calls=50, renewal_period_seconds=10),
+                    ),
+                ],
+                resource_group_id=RG_ID,
+                subscription_id=SUB,
+                tenant_id=TENANT,
+                oidc_issuer_url=ISSUER,
+                istio_revision="asm-1-28",
+                vault_name="kv-grpc-dev-weu-abcde",
+            ),
+            pulumi.ResourceOptions(provider=provider, depends_on=[ready]),
+        )
+
+    return run_program(program, {}, stack="test")
+
+
+def test_two_services_get_two_grpc_apis_each_from_its_own_proto(two_api_plan):
+    apis = {r.inputs["apiId"]: r.inputs for r in two_api_plan.of_type("azure-native:apimanagement:Api")}
+    assert sorted(apis) == ["greeter-grpc", "orders-grpc"]
+    for api in apis.values():
+        assert (api["apiType"], api["format"], api["path"], api["protocols"]) == (
+            "grpc",
+            "grpc",
+            "",
+            ["https"],
+        )
+    assert apis["greeter-grpc"]["value"] == PROTO
+    assert apis["orders-grpc"]["value"] == ORDERS_PROTO
+    assert apis["orders-grpc"]["serviceUrl"] == "https://orders.orders.svc.cluster.local:50443"
+    assert apis["orders-grpc"]["description"] == "orders.v1.Orders (gRPC)"
+
+
+def test_one_gateway_serves_both_apis_and_trusts_both_backend_cas(two_api_plan):
+    (gateway,) = two_api_plan.of_type("azure-native:apimanagement:Gateway")
+    links = two_api_plan.of_type("azure-native:apimanagement:GatewayApiEntityTag")
+    assert sorted((link.inputs["gatewayId"], link.inputs["apiId"]) for link in links) == [
+        ("apim-gateway", "greeter-grpc"),
+        ("apim-gateway", "orders-grpc"),
+    ]
+    assert all(gateway.urn in link.dependencies for link in links)
+    authorities = two_api_plan.of_type("azure-native:apimanagement:GatewayCertificateAuthority")
+    assert sorted(a.inputs["certificateId"] for a in authorities) == [
+        "greeter-backend-ca",
+        "orders-backend-ca",
+    ]
+    deployments = [r for r in two_api_plan.resources if r.type == "kubernetes:apps/v1:Deployment"]
+    assert [d.name for d in deployments] == ["api-deployment"]
+    for resource in [*links, *authorities]:
+        assert resource.urn in deployments[0].dependencies, resource.name
+
+
+def test_each_api_has_its_own_policy_with_its_own_rate_limit_and_backend(two_api_plan):
+    limits = {}
+    for policy in two_api_plan.of_type("azure-native:apimanagement:ApiPolicy"):
+        root = ElementTree.fromstring(policy.inputs["value"])
+        limit = root.find("inbound/rate-limit-by-key")
+        backend = root.find("inbound/set-backend-service").get("backend-id")
+        limits[policy.name] = (limit.get("calls"), limit.get("renewal-period"), backend)
+    assert limits == {
+        "api-greeter-api-policy": ("600", "60", "greeter-grpc-backend"),
+        "api-orders-api-policy": ("50", "10", "orders-grpc-backend"),
+    }
+
+
+def test_both_apis_join_the_one_product_and_the_instance_is_created_once(two_api_plan):
+    assert len(two_api_plan.of_type("azure-native:apimanagement:ApiManagementService")) == 1
+    (product,) = two_api_plan.of_type("azure-native:apimanagement:Product")
+    links = two_api_plan.of_type("azure-native:apimanagement:ProductApi")
+    assert sorted((link.inputs["productId"], link.inputs["apiId"]) for link in links) == [
+        ("grpc", "greeter-grpc"),
+        ("grpc", "orders-grpc"),
+    ]
+    assert all(product.urn in link.dependencies for link in links)
+    # No App Insights given: no logger and no diagnostic, and nothing else is required.
+    assert not two_api_plan.of_type("azure-native:apimanagement:Logger")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": "greeter"}, "API name greeter is used more than once"),
+        ({"proto": PROTO}, "gRPC service helloworld.Greeter is defined by more than one API"),
+        ({"product": "partners"}, "product partners is not one of the products"),
+    ],
+)
+def test_the_gateway_refuses_a_list_of_apis_one_instance_cannot_serve(change, message):
+    orders = GrpcApiDefinition(
+        name="orders",
+        proto=ORDERS_PROTO,
+        backend_host="orders",
+        backend_port=1,
+        backend_ca_certificate_pem="",
+    )
+    args = GrpcApiGatewayArgs(
+        instance=ApimInstanceArgs(
+            service_name="s", resource_group_name="rg", location="l", publisher_email="e"
+        ),
+        apis=[GREETER_API, dataclasses.replace(orders, **change)],
+        resource_group_id=RG_ID,
+        subscription_id=SUB,
+        tenant_id=TENANT,
+        oidc_issuer_url=ISSUER,
+        istio_revision="asm-1-28",
+        vault_name="kv",
+    )
+    with pytest.raises(ValueError, match=f"^apis: {message}"):
+        validate_grpc_api_gateway_args(args)

@@ -20,15 +20,16 @@ from tools.mock_engine import FAKE_CERT_NOT_AFTER, SECRET_PLACEHOLDER, fake_pem
 HOST = "greeter.grpc-greeter.svc.cluster.local"
 
 
-def build(writers: list[pulumi.Resource] | None = None) -> BackendCertificate:
+def build(writers: list[pulumi.Resource] | None = None, **overrides) -> BackendCertificate:
     return BackendCertificate(
         "backend-tls",
         BackendCertificateArgs(
             vault_name="kv-grpc-dev-weu-abcde",
             resource_group_name="rg-grpc-dev-weu",
             dns_names=[HOST, "greeter.grpc-greeter.svc"],
-            depends_on_writers=writers or [],
+            **overrides,
         ),
+        opts=pulumi.ResourceOptions(depends_on=writers or []),
     )
 
 
@@ -122,6 +123,7 @@ def test_children_belong_to_the_component(plan):
         ({"secret_name": "greeter_tls"}, "secret_name"),
         ({"early_renewal_days": 90}, "early_renewal_days"),
         ({"ca_validity_days": 60}, "ca_validity_days"),
+        ({"tags": {"a<b": "x"}}, "tags"),
     ],
 )
 def test_invalid_args_are_rejected_naming_the_field(change, field):
@@ -130,6 +132,14 @@ def test_invalid_args_are_rejected_naming_the_field(change, field):
         setattr(args, key, value)
     with pytest.raises(ValueError, match=field):
         validate_backend_certificate_args(args)
+
+
+def test_tags_land_on_the_key_vault_secret_only_when_given(run_mocked, plan):
+    assert "tags" not in plan.one("azure-native:keyvault:Secret", "backend-tls-secret").inputs
+    tagged = run_mocked(lambda: build(tags={"team": "payments"}))
+    assert tagged.one("azure-native:keyvault:Secret", "backend-tls-secret").inputs["tags"] == {
+        "team": "payments"
+    }
 
 
 def test_pem_bundle_puts_key_first_and_ends_every_block_with_a_newline():

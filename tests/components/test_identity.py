@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from components import azure_ids
+from components.common import LockLevel, PrincipalType, RoleAssignmentArgs
 from components.identity import (
     FederatedServiceAccountArgs,
     IdentityRoleArgs,
@@ -19,6 +20,7 @@ from components.naming import RULES
 from tools.mock_engine import SUBSCRIPTION_ID, Plan
 
 ISSUER = "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/"
+MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
 VAULT_ID = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-x"
 
 
@@ -95,4 +97,60 @@ def test_credential_names_fit_the_azure_rule() -> None:
 )
 def test_invalid_args_are_rejected_naming_the_field(overrides: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):
+        validate_workload_identity_args(_args(**overrides))
+
+
+def test_lock_tags_and_role_assignments_land_on_the_identity(run_mocked: Callable[..., Plan]) -> None:
+    operator = "22222222-3333-4444-8555-666666666666"
+    plan = run_mocked(
+        lambda: WorkloadIdentity(
+            "wi",
+            _args(
+                tags={"team": "orders"},
+                lock=LockLevel.CAN_NOT_DELETE,
+                role_assignments=[
+                    RoleAssignmentArgs(
+                        principal_id=operator,
+                        role_definition_id=MANAGED_IDENTITY_OPERATOR,
+                        principal_type=PrincipalType.GROUP,
+                    )
+                ],
+            ),
+        )
+    )
+    identity = plan.one("azure-native:managedidentity:UserAssignedIdentity")
+    assert identity.inputs["tags"] == {"team": "orders"}
+    lock = plan.one("azure-native:authorization:ManagementLockByScope").inputs
+    assert lock["level"] == "CanNotDelete"
+    on_identity = [
+        r.inputs for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name == "wi-ra-0"
+    ]
+    assert [(a["principalId"], a["principalType"]) for a in on_identity] == [(operator, "Group")]
+    assert on_identity[0]["roleDefinitionId"].endswith(MANAGED_IDENTITY_OPERATOR)
+    assert lock["scope"] == on_identity[0]["scope"] != VAULT_ID
+    assert lock["scope"].endswith("/userAssignedIdentities/id-grpc-dev-weu-greeter")
+
+
+def test_without_knobs_the_identity_has_no_tags_and_no_lock(plan: Plan) -> None:
+    assert "tags" not in plan.one("azure-native:managedidentity:UserAssignedIdentity").inputs
+    assert plan.of_type("azure-native:authorization:ManagementLockByScope") == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"tags": {"x" * 513: "v"}}, r"^tags: "),
+        ({"tags": {"k": "v" * 257}}, r"^tags\.k: "),
+        (
+            {
+                "role_assignments": [
+                    RoleAssignmentArgs(principal_id="me", role_definition_id=MANAGED_IDENTITY_OPERATOR)
+                ]
+            },
+            r"^role_assignments\[0\]\.principal_id: ",
+        ),
+    ],
+)
+def test_bad_knobs_are_refused_naming_them(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         validate_workload_identity_args(_args(**overrides))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from components.common import PrincipalType
 from components.image import (
     ACR_TOKEN_USERNAME,
     ServiceImageArgs,
@@ -169,9 +170,11 @@ def test_a_refused_token_exchange_fails_with_the_registry_and_status() -> None:
         ("dockerfile", "Containerfile", "dockerfile: Containerfile not found"),
         ("platform", "linux/sparc", "platform: 'linux/sparc'"),
         ("repository", "Greeter", "repository: 'Greeter'"),
+        ("deployer_principal_type", "Robot", "deployer_principal_type: 'Robot' is not a principal type"),
+        ("deployer_principal_type", PrincipalType.GROUP, "deployer_principal_type: a group cannot run"),
     ],
 )
-def test_service_image_args_are_checked_naming_the_field(field: str, value: str, message: str) -> None:
+def test_service_image_args_are_checked_naming_the_field(field: str, value: object, message: str) -> None:
     values = dict(
         context=str(REPO_ROOT / "service"),
         registry_id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/cr",

@@ -6,17 +6,27 @@ from datetime import UTC, datetime
 import pulumi
 import pytest
 
-from components.common import deployer_principal_type
+from components import azure_ids
+from components.common import DiagnosticsArgs, LockLevel, PrincipalType, RoleAssignmentArgs
 from components.keyvault import (
     APP_INSIGHTS_SECRET,
+    KeyVaultSku,
+    PrivateEndpointArgs,
     SecretStore,
     SecretStoreArgs,
+    VaultCreateMode,
     ip_rule,
     secret_expiry,
-    secret_values_from_config,
+    validate_ip_rules,
+    validate_key_vault_name,
+    validate_secret_names,
     validate_secret_store_args,
+    validate_soft_delete_retention,
 )
+from components.naming import StackNames
 from components.settings import KeyVaultSettings
+from program.adapters.deployer import deployer_principal_type
+from program.adapters.keyvault import secret_store_args, secret_values_from_config
 from tools.mock_engine import DEPLOYER_OBJECT_ID, SECRET_PLACEHOLDER, SUBSCRIPTION_ID, TENANT_ID, run_program
 
 RG = "rg-grpc-dev-weu"
@@ -30,25 +40,29 @@ VNET = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/net/providers/Microsoft
 SUBNET = f"{VNET}/subnets/pe"
 
 
-def vault_settings(**overrides) -> KeyVaultSettings:
-    return KeyVaultSettings.model_validate({"ipRules": ["203.0.113.0/24", "198.51.100.7"], **overrides})
+IP_RULES = ["203.0.113.0/24", "198.51.100.7"]
+SECRETS_USER = azure_ids.KEY_VAULT_SECRETS_USER
+WORKLOAD_PRINCIPAL = "0f0f0f0f-1111-4222-8333-444444444444"
 
 
-def build(settings: KeyVaultSettings, secret_values=None, **overrides) -> SecretStore:
+def build(secret_values=None, **overrides) -> SecretStore:
     store = SecretStore(
         "secrets",
         SecretStoreArgs(
-            settings=settings,
             vault_name=VAULT,
             resource_group_name=RG,
             location="westeurope",
             tenant_id=TENANT_ID,
             subscription_id=SUBSCRIPTION_ID,
-            diagnostics=WORKSPACE,
-            app_insights_connection_string=pulumi.Output.secret(CONNECTION_STRING),
             secret_values=secret_values if secret_values is not None else {},
             secret_expires=EXPIRES,
-            **{"egress_ip_addresses": [EGRESS_IP], **overrides},
+            **{
+                "egress_ip_addresses": [EGRESS_IP],
+                "ip_rules": list(IP_RULES),
+                "diagnostics": DiagnosticsArgs(workspace_id=WORKSPACE),
+                "app_insights_connection_string": pulumi.Output.secret(CONNECTION_STRING),
+                **overrides,
+            },
         ),
     )
     pulumi.export("vaultName", store.vault_name)
@@ -60,7 +74,7 @@ def build(settings: KeyVaultSettings, secret_values=None, **overrides) -> Secret
 
 @pytest.fixture
 def plan(run_mocked):
-    return run_mocked(lambda: build(vault_settings()))
+    return run_mocked(lambda: build())
 
 
 def test_vault_uses_rbac_purge_protection_and_90_days_soft_delete(plan):
@@ -88,7 +102,7 @@ def test_vault_firewall_denies_by_default_and_allows_azure_services_and_configur
 def test_vault_firewall_admits_the_cluster_egress_ip_and_depends_on_it(run_mocked):
     def program():
         egress = pulumi.CustomResource("test:index:EgressIp", "egress", {"address": EGRESS_IP})
-        build(vault_settings(ipRules=[]), egress_ip_addresses=[egress.address])  # type: ignore[attr-defined]
+        build(ip_rules=[], egress_ip_addresses=[egress.address])  # type: ignore[attr-defined]
 
     plan = run_mocked(program)
     vault = plan.one("azure-native:keyvault:Vault")
@@ -109,10 +123,13 @@ def test_ip_rules_take_the_form_key_vault_stores(given, stored):
     assert ip_rule(given) == stored
 
 
-@pytest.mark.parametrize(("mode", "expected"), [(None, None), ("default", None), ("recover", "recover")])
-def test_vault_create_mode_follows_the_settings(run_mocked, mode, expected):
-    overrides = {"createMode": mode} if mode else {}
-    plan = run_mocked(lambda: build(vault_settings(**overrides)))
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [(None, None), (VaultCreateMode.DEFAULT, None), (VaultCreateMode.RECOVER, "recover")],
+)
+def test_vault_create_mode_follows_the_args(run_mocked, mode, expected):
+    overrides = {"create_mode": mode} if mode else {}
+    plan = run_mocked(lambda: build(**overrides))
     assert plan.one("azure-native:keyvault:Vault").inputs["properties"].get("createMode") == expected
 
 
@@ -159,8 +176,9 @@ def test_without_private_endpoint_there_is_no_network_resource(plan):
 
 
 def test_private_endpoint_binds_the_vault_and_resolves_through_privatelink_zone(run_mocked):
-    settings = vault_settings(privateEndpoint={"enabled": True, "subnetId": SUBNET, "virtualNetworkId": VNET})
-    plan = run_mocked(lambda: build(settings))
+    plan = run_mocked(
+        lambda: build(private_endpoint=PrivateEndpointArgs(subnet_id=SUBNET, virtual_network_id=VNET))
+    )
     endpoint = plan.one("azure-native:network:PrivateEndpoint").inputs
     assert endpoint["subnet"] == {"id": SUBNET}
     (connection,) = endpoint["privateLinkServiceConnections"]
@@ -175,10 +193,12 @@ def test_private_endpoint_binds_the_vault_and_resolves_through_privatelink_zone(
 
 
 def test_declared_secrets_are_written_from_secret_values_and_stay_secret(run_mocked):
-    settings = vault_settings(secrets=["db-password", "api-key"])
     # Outputs belong to the mock engine's event loop: create them inside the program.
     plan = run_mocked(
-        lambda: build(settings, pulumi.Output.secret({"db-password": "hunter2", "api-key": "k-123"}))
+        lambda: build(
+            pulumi.Output.secret({"db-password": "hunter2", "api-key": "k-123"}),
+            secret_names=["db-password", "api-key"],
+        )
     )
     for name, value in (("db-password", "hunter2"), ("api-key", "k-123")):
         secret = plan.one("azure-native:keyvault:Secret", f"secrets-secret-{name}")
@@ -195,7 +215,7 @@ def test_declared_secrets_are_written_from_secret_values_and_stay_secret(run_moc
 
 
 def test_plain_secret_values_are_still_sent_as_secrets(run_mocked):
-    plan = run_mocked(lambda: build(vault_settings(secrets=["api-key"]), {"api-key": "plain"}))
+    plan = run_mocked(lambda: build({"api-key": "plain"}, secret_names=["api-key"]))
     secret = plan.one("azure-native:keyvault:Secret", "secrets-secret-api-key")
     assert secret.inputs["properties"] == SECRET_PLACEHOLDER
 
@@ -204,7 +224,7 @@ def test_secret_values_come_from_the_encrypted_stack_config_object():
     def program():
         values = secret_values_from_config()
         pulumi.export("values", values)
-        build(vault_settings(secrets=["db-password"]), values)
+        build(values, secret_names=["db-password"])
 
     plan = run_program(
         program,
@@ -252,7 +272,6 @@ def test_deployer_principal_type_follows_how_the_provider_authenticates(environ,
 )
 def test_invalid_args_are_rejected_naming_the_field(overrides, field):
     args = {
-        "settings": KeyVaultSettings(),
         "vault_name": VAULT,
         "resource_group_name": RG,
         "location": "westeurope",
@@ -262,3 +281,184 @@ def test_invalid_args_are_rejected_naming_the_field(overrides, field):
     }
     with pytest.raises(ValueError, match=f"SecretStoreArgs.{field}"):
         validate_secret_store_args(SecretStoreArgs(**args))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Azure's rules as validate_* functions
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["kv", "k" * 25, "1kv-grpc", "kv--grpc", "kv-grpc-", "kv_grpc"])
+def test_key_vault_names_outside_azures_rule_are_refused(name):
+    with pytest.raises(ValueError, match=r"^vault_name: "):
+        validate_key_vault_name(name)
+
+
+@pytest.mark.parametrize("name", ["kv1", "k" * 24, VAULT])
+def test_key_vault_names_within_azures_rule_pass(name):
+    validate_key_vault_name(name)
+
+
+@pytest.mark.parametrize(("days", "ok"), [(6, False), (7, True), (90, True), (91, False)])
+def test_soft_delete_retention_is_7_to_90_days(days, ok):
+    if ok:
+        validate_soft_delete_retention(days)
+    else:
+        with pytest.raises(ValueError, match=r"^soft_delete_retention_days: "):
+            validate_soft_delete_retention(days)
+
+
+def test_soft_delete_retention_reaches_the_vault(run_mocked):
+    plan = run_mocked(lambda: build(soft_delete_retention_days=7))
+    assert plan.one("azure-native:keyvault:Vault").inputs["properties"]["softDeleteRetentionInDays"] == 7
+    with pytest.raises(ValueError, match=r"SecretStoreArgs\.soft_delete_retention_days"):
+        validate_secret_store_args(
+            SecretStoreArgs(
+                vault_name=VAULT,
+                resource_group_name=RG,
+                location="x",
+                tenant_id=TENANT_ID,
+                soft_delete_retention_days=120,
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["db_password"], "not a Key Vault secret name"),
+        (["x" * 128], "not a Key Vault secret name"),
+        (["api-key", "API-KEY"], "listed twice"),
+        (["AppInsights-Connection-String"], "written by the component itself"),
+    ],
+)
+def test_secret_names_are_checked(names, message):
+    with pytest.raises(ValueError, match=rf"^secret_names\[\d\]: .*{message}"):
+        validate_secret_names(names)
+
+
+@pytest.mark.parametrize("rule", ["not-an-ip", "10.0.0.0/33", "2001:db8::/32"])
+def test_ip_rules_must_be_ipv4_addresses_or_networks(rule):
+    with pytest.raises(ValueError, match=r"^ip_rules\[0\]: "):
+        validate_ip_rules([rule])
+
+
+def test_a_missing_secret_value_fails_naming_the_secret(run_mocked):
+    with pytest.raises(Exception, match="secret_values: no value for the secret 'db-password'"):
+        run_mocked(lambda: build({}, secret_names=["db-password"]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The uniform knobs on SecretStore
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_lock_tags_roles_and_diagnostics_land_on_the_vault(run_mocked):
+    tags = {"team": "payments"}
+    plan = run_mocked(
+        lambda: build(
+            tags=tags,
+            lock=LockLevel.READ_ONLY,
+            role_assignments=[
+                RoleAssignmentArgs(
+                    principal_id=WORKLOAD_PRINCIPAL,
+                    role_definition_id=SECRETS_USER,
+                    principal_type=PrincipalType.SERVICE_PRINCIPAL,
+                )
+            ],
+            diagnostics=DiagnosticsArgs(
+                workspace_id=WORKSPACE, categories=["AzurePolicyEvaluationDetails"], metrics=False
+            ),
+            private_endpoint=PrivateEndpointArgs(subnet_id=SUBNET, virtual_network_id=VNET),
+        )
+    )
+    vault = plan.one("azure-native:keyvault:Vault")
+    vault_id = f"{RG_ID}/Microsoft.KeyVault/vaults/{VAULT}"
+    assert vault.inputs["tags"] == tags
+    for type_ in (
+        "azure-native:privatedns:PrivateZone",
+        "azure-native:privatedns:VirtualNetworkLink",
+        "azure-native:network:PrivateEndpoint",
+    ):
+        assert plan.one(type_).inputs["tags"] == tags
+    lock = plan.one("azure-native:authorization:ManagementLockByScope").inputs
+    assert lock["scope"] == vault_id and lock["level"] == "ReadOnly" and lock["lockName"] == "lock-readonly"
+    (assignment,) = plan.of_type("azure-native:authorization:RoleAssignment")
+    assert assignment.inputs["scope"] == vault_id
+    assert assignment.inputs["principalId"] == WORKLOAD_PRINCIPAL
+    assert assignment.inputs["principalType"] == "ServicePrincipal"
+    assert assignment.inputs["roleDefinitionId"].endswith(f"/roleDefinitions/{SECRETS_USER}")
+    diagnostics = plan.one("azure-native:monitor:DiagnosticSetting").inputs
+    assert diagnostics["logs"] == [{"category": "AzurePolicyEvaluationDetails", "enabled": True}]
+    assert "metrics" not in diagnostics
+
+
+def test_without_diagnostics_there_is_no_diagnostic_setting_and_no_lock(run_mocked):
+    plan = run_mocked(lambda: build(diagnostics=None))
+    assert plan.of_type("azure-native:monitor:DiagnosticSetting") == []
+    assert plan.of_type("azure-native:authorization:ManagementLockByScope") == []
+    assert "tags" not in plan.one("azure-native:keyvault:Vault").inputs
+
+
+def test_without_a_connection_string_no_app_insights_secret_is_written(run_mocked):
+    plan = run_mocked(lambda: build(app_insights_connection_string=None))
+    assert plan.of_type("azure-native:keyvault:Secret") == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# The program-side adapter (program/adapters/keyvault.py)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_adapter_maps_the_key_vault_settings_onto_the_args():
+    settings = KeyVaultSettings.model_validate(
+        {
+            "ipRules": IP_RULES,
+            "sku": "premium",
+            "createMode": "recover",
+            "nameGeneration": 2,
+            "secrets": ["db-password"],
+            "secretValidityDays": 90,
+            "privateEndpoint": {"enabled": True, "subnetId": SUBNET, "virtualNetworkId": VNET},
+        }
+    )
+    names = StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID)
+    args = secret_store_args(
+        settings,
+        names,
+        resource_group_name=RG,
+        location="westeurope",
+        tenant_id=TENANT_ID,
+        app_insights_connection_string="x",
+        secret_values={},
+    )
+    assert args.vault_name == names.key_vault_of_generation(2) != names.key_vault
+    assert args.sku is KeyVaultSku.PREMIUM and args.create_mode is VaultCreateMode.RECOVER
+    assert args.ip_rules == IP_RULES and args.secret_names == ["db-password"]
+    assert args.secret_validity_days == 90
+    assert args.private_endpoint == PrivateEndpointArgs(subnet_id=SUBNET, virtual_network_id=VNET)
+    plain = secret_store_args(
+        KeyVaultSettings(),
+        names,
+        resource_group_name=RG,
+        location="westeurope",
+        tenant_id=TENANT_ID,
+        app_insights_connection_string="x",
+        secret_values={},
+    )
+    assert plain.private_endpoint is None and plain.soft_delete_retention_days == 90
+
+
+@pytest.mark.parametrize("name", ["db-password", "db_password", "x" * 127, "x" * 128, "api.key"])
+def test_settings_and_the_component_agree_on_secret_names(name):
+    try:
+        KeyVaultSettings.model_validate({"secrets": [name]})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    try:
+        validate_secret_names([name])
+        rule_ok = True
+    except ValueError:
+        rule_ok = False
+    assert settings_ok == rule_ok

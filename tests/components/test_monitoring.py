@@ -11,18 +11,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components import azure_ids
-from components.common import diagnostic_setting, validate_diagnostic_categories
+from components.common import (
+    DiagnosticsArgs,
+    LockLevel,
+    PrincipalType,
+    RoleAssignmentArgs,
+    diagnostic_setting,
+    validate_diagnostic_categories,
+)
 from components.monitoring import (
+    AlertThresholdsArgs,
     ClusterMonitoring,
     ClusterMonitoringArgs,
+    ContainerInsightsArgs,
+    GrafanaArgs,
+    LogAnalyticsSku,
+    NamespaceFilteringMode,
     Observability,
     ObservabilityArgs,
+    ObservabilityNames,
+    validate_alert_thresholds,
+    validate_app_insights_sampling,
     validate_cluster_monitoring_args,
+    validate_container_insights,
+    validate_grafana,
+    validate_log_analytics,
     validate_observability_args,
+    validate_observability_names,
 )
 from components.naming import RULES, StackNames, deterministic_guid
 from components.prometheus_rules import RECORDING_RULE_GROUPS
 from components.settings import MonitoringSettings
+from program.adapters.monitoring import cluster_monitoring_args, observability_args, observability_names
 from tools.mock_engine import SECRET_PLACEHOLDER, SUBSCRIPTION_ID
 
 NAMES = StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID)
@@ -37,25 +57,33 @@ ACTION_GROUP_ID = (
 )
 
 
-def monitoring_settings(**overrides) -> MonitoringSettings:
-    return MonitoringSettings.model_validate(
-        {
-            "logRetentionDays": 90,
-            "alertEmails": ["oncall@example.com", "team.lead@example.org"],
-            "containerInsights": {
-                "namespaceFilteringMode": "Exclude",
-                "namespaces": ["kube-system", "gatekeeper-system"],
-            },
-            **overrides,
-        }
-    )
+WORKSPACE_ID = f"{RG_ID}/Microsoft.OperationalInsights/workspaces/log-grpc-dev-weu"
+TEAM = "12345678-1234-4234-8234-123456789abc"
+LOG_ANALYTICS_READER = "73c42c96-874c-492b-b04d-ab87d138a893"
 
 
-def build_observability(settings: MonitoringSettings, names: StackNames = NAMES) -> Observability:
-    observability = Observability(
-        "monitoring",
-        ObservabilityArgs(settings=settings, names=names, resource_group_name=RG, location="westeurope"),
+def grafana_args() -> GrafanaArgs:
+    return GrafanaArgs(viewer_group_object_ids=list(VIEWERS), admin_group_object_ids=list(ADMINS))
+
+
+def monitoring_args(names: StackNames = NAMES, **overrides) -> ObservabilityArgs:
+    values = dict(
+        resource_group_name=RG,
+        location="westeurope",
+        names=observability_names(names),
+        log_retention_days=90,
+        alert_emails=["oncall@example.com", "team.lead@example.org"],
+        container_insights=ContainerInsightsArgs(
+            namespace_filtering_mode=NamespaceFilteringMode.EXCLUDE,
+            namespaces=["kube-system", "gatekeeper-system"],
+        ),
     )
+    values.update(overrides)
+    return ObservabilityArgs(**values)  # type: ignore[arg-type]
+
+
+def build_observability(args: ObservabilityArgs) -> Observability:
+    observability = Observability("monitoring", args)
     pulumi.export("connectionString", observability.app_insights_connection_string)
     pulumi.export("instrumentationKey", observability.app_insights_instrumentation_key)
     pulumi.export("queryEndpoint", observability.prometheus_query_endpoint)
@@ -64,13 +92,12 @@ def build_observability(settings: MonitoringSettings, names: StackNames = NAMES)
 
 @pytest.fixture
 def plan(run_mocked):
-    grafana = {"enabled": True, "viewerGroupObjectIds": VIEWERS, "adminGroupObjectIds": ADMINS}
-    return run_mocked(lambda: build_observability(monitoring_settings(grafana=grafana)))
+    return run_mocked(lambda: build_observability(monitoring_args(grafana=grafana_args())))
 
 
 @pytest.fixture
 def plan_without_grafana(run_mocked):
-    return run_mocked(lambda: build_observability(monitoring_settings()))
+    return run_mocked(lambda: build_observability(monitoring_args()))
 
 
 def test_log_analytics_workspace_keeps_logs_for_the_configured_days(plan):
@@ -184,13 +211,7 @@ def test_grafana_identity_and_viewer_groups_read_the_workspace(plan):
 
 
 def test_role_assignment_names_are_deterministic_guids_of_scope_principal_and_role(plan, run_mocked):
-    again = run_mocked(
-        lambda: build_observability(
-            monitoring_settings(
-                grafana={"enabled": True, "viewerGroupObjectIds": VIEWERS, "adminGroupObjectIds": ADMINS}
-            )
-        )
-    )
+    again = run_mocked(lambda: build_observability(monitoring_args(grafana=grafana_args())))
     first = {r.name: r.inputs for r in plan.of_type("azure-native:authorization:RoleAssignment")}
     second = {r.name: r.inputs for r in again.of_type("azure-native:authorization:RoleAssignment")}
     assert {n: i["roleAssignmentName"] for n, i in first.items()} == {
@@ -223,15 +244,13 @@ def test_data_collection_endpoint_name_fits_44_characters_for_any_stack(workload
     assert len(names.data_collection_endpoint) <= 44
     assert RULES["data_collection_endpoint"].check(names.data_collection_endpoint)
     validate_observability_args(
-        ObservabilityArgs(
-            settings=MonitoringSettings(), names=names, resource_group_name=RG, location=location
-        )
+        ObservabilityArgs(resource_group_name=RG, location=location, names=observability_names(names))
     )
 
 
 def test_longest_stack_identity_registers_a_dce_name_within_44_characters(run_mocked):
     names = StackNames("abcdefghij", "abcdefgh", "a" + "b" * 30, SUBSCRIPTION_ID)
-    plan = run_mocked(lambda: build_observability(monitoring_settings(), names))
+    plan = run_mocked(lambda: build_observability(monitoring_args(names)))
     name = plan.one("azure-native:monitor:DataCollectionEndpoint").inputs["dataCollectionEndpointName"]
     assert len(name) <= 44 and not name.endswith("-")
 
@@ -239,9 +258,7 @@ def test_longest_stack_identity_registers_a_dce_name_within_44_characters(run_mo
 def test_observability_args_are_validated_up_front():
     with pytest.raises(ValueError, match=r"ObservabilityArgs\.names"):
         validate_observability_args(
-            ObservabilityArgs(
-                settings=MonitoringSettings(), names="names", resource_group_name=RG, location="x"
-            )  # type: ignore[arg-type]
+            ObservabilityArgs(names="names", resource_group_name=RG, location="x")  # type: ignore[arg-type]
         )
 
 
@@ -250,7 +267,7 @@ def test_observability_args_are_validated_up_front():
 # ---------------------------------------------------------------------------------------------------
 
 
-def build_cluster_monitoring(namespaces=("grpc-greeter",)) -> ClusterMonitoring:
+def build_cluster_monitoring(namespaces=("grpc-greeter",), **overrides) -> ClusterMonitoring:
     provider = k8s.Provider("cluster-k8s", kubeconfig="{}")
     ready = pulumi.CustomResource("test:index:ClusterAdmin", "deployer-admin", {})
     return ClusterMonitoring(
@@ -260,15 +277,13 @@ def build_cluster_monitoring(namespaces=("grpc-greeter",)) -> ClusterMonitoring:
             cluster_name="aks-grpc-dev-weu",
             monitor_workspace_id=AMW_ID,
             action_group_id=ACTION_GROUP_ID,
-            provider=provider,
-            settings=monitoring_settings(
-                alerts={"podRestarts": 5, "grpcErrorRatio": 0.02, "grpcP99LatencyMs": 250}
-            ),
+            alerts=AlertThresholdsArgs(pod_restarts=5, grpc_error_ratio=0.02, grpc_p99_latency_ms=250),
             resource_group_name=RG,
             location="westeurope",
             workload_namespaces=list(namespaces),
-            kubernetes_ready=[ready],
+            **overrides,
         ),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=[ready]),
     )
 
 
@@ -350,8 +365,6 @@ def test_cluster_monitoring_needs_a_workload_namespace():
                 cluster_name="aks",
                 monitor_workspace_id=AMW_ID,
                 action_group_id=ACTION_GROUP_ID,
-                provider=None,  # type: ignore[arg-type]
-                settings=MonitoringSettings(),
                 resource_group_name=RG,
                 location="westeurope",
             )
@@ -419,3 +432,315 @@ def test_prod_plan_gives_grafana_admin_to_the_configured_group(stack_plan):
     for admin in admins:
         assert admin["principalType"] == "Group"
         assert admin["scope"].endswith(f"/Microsoft.Dashboard/grafana/{grafana.inputs['workspaceName']}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Azure's rules as validate_* functions, and the uniform knobs on Observability / ClusterMonitoring
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("retention", "sku", "capacity", "field"),
+    [
+        (29, LogAnalyticsSku.PER_GB_2018, None, "log_retention_days"),
+        (731, LogAnalyticsSku.PER_GB_2018, None, "log_retention_days"),
+        (30, "Free", None, "log_analytics_sku"),
+        (30, LogAnalyticsSku.CAPACITY_RESERVATION, 150, "capacity_reservation_gb_per_day"),
+        (30, LogAnalyticsSku.CAPACITY_RESERVATION, None, "capacity_reservation_gb_per_day"),
+        (30, LogAnalyticsSku.PER_GB_2018, 100, "capacity_reservation_gb_per_day"),
+    ],
+)
+def test_log_analytics_rules_refuse_what_azure_refuses(retention, sku, capacity, field):
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        validate_log_analytics(retention, sku, capacity)
+
+
+@pytest.mark.parametrize(
+    ("retention", "sku", "capacity"),
+    [(30, "PerGB2018", None), (730, LogAnalyticsSku.PER_GB_2018, None), (90, "CapacityReservation", 100)],
+)
+def test_log_analytics_rules_accept_azures_range(retention, sku, capacity):
+    validate_log_analytics(retention, sku, capacity)
+
+
+def test_commitment_tier_reaches_the_workspace_sku(run_mocked):
+    plan = run_mocked(
+        lambda: build_observability(
+            monitoring_args(
+                log_analytics_sku=LogAnalyticsSku.CAPACITY_RESERVATION, capacity_reservation_gb_per_day=200
+            )
+        )
+    )
+    workspace = plan.one("azure-native:operationalinsights:Workspace").inputs
+    assert workspace["sku"] == {"name": "CapacityReservation", "capacityReservationLevel": 200}
+
+
+@pytest.mark.parametrize("percentage", [0, -5, 100.5])
+def test_app_insights_sampling_must_keep_some_and_at_most_all(percentage):
+    with pytest.raises(ValueError, match=r"^app_insights_sampling_percentage: "):
+        validate_app_insights_sampling(percentage)
+
+
+def test_app_insights_sampling_reaches_the_component_only_when_set(run_mocked, plan):
+    assert "samplingPercentage" not in plan.one("azure-native:applicationinsights:Component").inputs
+    sampled = run_mocked(lambda: build_observability(monitoring_args(app_insights_sampling_percentage=25)))
+    assert sampled.one("azure-native:applicationinsights:Component").inputs["samplingPercentage"] == 25
+    validate_app_insights_sampling(None)
+    validate_app_insights_sampling(100)
+
+
+@pytest.mark.parametrize(
+    ("interval", "mode", "namespaces", "message"),
+    [
+        ("0m", "Off", [], "interval"),
+        ("31m", "Off", [], "interval"),
+        ("1h", "Off", [], "interval"),
+        ("1m", "Off", ["kube-system"], "namespaces: ignored"),
+        ("1m", NamespaceFilteringMode.INCLUDE, [], "namespaces: Include needs"),
+        ("1m", "Exclude", ["Kube_System"], "not a DNS label"),
+    ],
+)
+def test_container_insights_rules_refuse_what_the_agent_cannot_do(interval, mode, namespaces, message):
+    with pytest.raises(ValueError, match=f"^container_insights.*{message}"):
+        validate_container_insights(interval, mode, namespaces)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"severity": 5}, "severity"),
+        ({"severity": -1}, "severity"),
+        ({"grpc_error_ratio": 1.0}, "grpc_error_ratio"),
+        ({"grpc_error_ratio": 0}, "grpc_error_ratio"),
+        ({"pod_restarts": 0}, "pod_restarts"),
+        ({"grpc_p99_latency_ms": 0}, "grpc_p99_latency_ms"),
+        ({"hpa_max_replicas_minutes": 0}, "hpa_max_replicas_minutes"),
+    ],
+)
+def test_alert_thresholds_must_be_able_to_fire(overrides, field):
+    values = {**vars(AlertThresholdsArgs()), **overrides}
+    with pytest.raises(ValueError, match=f"^alerts.{field}: "):
+        validate_alert_thresholds(**values)
+    with pytest.raises(ValueError, match=f"alerts.{field}"):
+        validate_cluster_monitoring_args(
+            ClusterMonitoringArgs(
+                cluster_id=CLUSTER_ID,
+                cluster_name="aks",
+                monitor_workspace_id=AMW_ID,
+                action_group_id=ACTION_GROUP_ID,
+                resource_group_name=RG,
+                location="westeurope",
+                workload_namespaces=["grpc-greeter"],
+                alerts=AlertThresholdsArgs(**values),
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("grafana", "message"),
+    [
+        (GrafanaArgs(major_version="eleven"), "major_version"),
+        (GrafanaArgs(viewer_group_object_ids=["not-a-guid"]), "viewer_group_object_ids"),
+        (GrafanaArgs(admin_group_object_ids=[ADMINS[0], ADMINS[0].upper()]), "admin_group_object_ids: lists"),
+    ],
+)
+def test_grafana_args_are_checked(grafana, message):
+    with pytest.raises(ValueError, match=f"^grafana.{message}"):
+        validate_grafana(grafana)
+
+
+@pytest.mark.parametrize(
+    ("names", "field"),
+    [
+        (ObservabilityNames(action_group_short="far-too-long-a-name"), "action_group_short"),
+        (ObservabilityNames(data_collection_endpoint="dce-" + "x" * 41), "data_collection_endpoint"),
+        (ObservabilityNames(grafana="g"), "grafana"),
+        (ObservabilityNames(log_analytics_workspace="log_bad"), "log_analytics_workspace"),
+    ],
+)
+def test_given_names_must_fit_azures_naming_rules(names, field):
+    with pytest.raises(ValueError, match=f"^names.{field}: "):
+        validate_observability_names(names)
+
+
+def test_observability_refuses_a_duplicate_alert_email():
+    with pytest.raises(ValueError, match=r"^alert_emails: "):
+        validate_observability_args(monitoring_args(alert_emails=["a@example.com", "A@example.com"]))
+
+
+def test_default_names_are_left_to_pulumi_auto_naming(run_mocked):
+    plan = run_mocked(
+        lambda: Observability("obs", ObservabilityArgs(resource_group_name=RG, location="westeurope"))
+    )
+    assert "workspaceName" not in plan.one("azure-native:operationalinsights:Workspace").inputs
+    assert plan.one("azure-native:monitor:ActionGroup").inputs["groupShortName"] == "alerts"
+    assert plan.of_type("azure-native:dashboard:Grafana") == []
+
+
+def test_lock_tags_roles_and_diagnostics_land_on_the_observability_resources(run_mocked):
+    tags = {"team": "payments"}
+    args = monitoring_args(
+        tags=tags,
+        lock=LockLevel.CAN_NOT_DELETE,
+        role_assignments=[
+            RoleAssignmentArgs(
+                principal_id=TEAM, role_definition_id=LOG_ANALYTICS_READER, principal_type=PrincipalType.GROUP
+            )
+        ],
+        diagnostics=DiagnosticsArgs(workspace_id=WORKSPACE_ID),
+        grafana=grafana_args(),
+    )
+    plan = run_mocked(lambda: build_observability(args))
+    tagged = {r.name: r.inputs["tags"] for r in plan.resources if "tags" in r.inputs}
+    assert tagged == {
+        f"monitoring-{suffix}": tags
+        for suffix in (
+            "logs",
+            "appinsights",
+            "prometheus",
+            "dce",
+            "prometheus-dcr",
+            "container-insights-dcr",
+            "action-group",
+            "grafana",
+        )
+    }
+    locks = {
+        r.inputs["scope"]: r.inputs for r in plan.of_type("azure-native:authorization:ManagementLockByScope")
+    }
+    assert set(locks) == {WORKSPACE_ID, AMW_ID}
+    assert all(lock["level"] == "CanNotDelete" for lock in locks.values())
+    (team,) = [
+        r.inputs
+        for r in plan.of_type("azure-native:authorization:RoleAssignment")
+        if r.name == "monitoring-ra-0"
+    ]
+    assert team["scope"] == WORKSPACE_ID and team["principalId"] == TEAM and team["principalType"] == "Group"
+    assert team["roleDefinitionId"].endswith(f"/roleDefinitions/{LOG_ANALYTICS_READER}")
+    diagnostics = plan.one("azure-native:monitor:DiagnosticSetting").inputs
+    assert diagnostics["resourceUri"] == WORKSPACE_ID and diagnostics["workspaceId"] == WORKSPACE_ID
+    assert diagnostics["logs"] == [{"category": "Audit", "enabled": True}]
+
+
+def test_without_knobs_observability_sends_no_tags_lock_or_diagnostics(plan_without_grafana):
+    assert all("tags" not in r.inputs for r in plan_without_grafana.resources)
+    assert plan_without_grafana.of_type("azure-native:authorization:ManagementLockByScope") == []
+    assert plan_without_grafana.of_type("azure-native:monitor:DiagnosticSetting") == []
+
+
+def test_observability_refuses_bad_knobs_naming_them():
+    with pytest.raises(ValueError, match=r"^lock: "):
+        validate_observability_args(monitoring_args(lock="Frozen"))
+    with pytest.raises(ValueError, match=r"^tags: "):
+        validate_observability_args(monitoring_args(tags={"a/b": "x"}))
+    with pytest.raises(ValueError, match=r"^role_assignments\[0\].role_definition_id: "):
+        validate_observability_args(
+            monitoring_args(
+                role_assignments=[RoleAssignmentArgs(principal_id=TEAM, role_definition_id="Reader")]
+            )
+        )
+
+
+def test_cluster_monitoring_tags_reach_the_rule_groups(run_mocked):
+    plan = run_mocked(lambda: build_cluster_monitoring(tags={"team": "payments"}))
+    groups = plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+    assert groups and all(g.inputs["tags"] == {"team": "payments"} for g in groups)
+
+
+def test_cluster_monitoring_configmaps_take_the_provider_from_opts_providers(run_mocked):
+    def program():
+        provider = k8s.Provider("cluster-k8s", kubeconfig="{}")
+        ClusterMonitoring(
+            "cm",
+            ClusterMonitoringArgs(
+                cluster_id=CLUSTER_ID,
+                cluster_name="aks",
+                monitor_workspace_id=AMW_ID,
+                action_group_id=ACTION_GROUP_ID,
+                resource_group_name=RG,
+                location="westeurope",
+                workload_namespaces=["grpc-greeter"],
+            ),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    plan = run_mocked(program)
+    provider = plan.one("pulumi:providers:kubernetes")
+    maps = plan.of_type("kubernetes:core/v1:ConfigMap")
+    assert len(maps) == 2 and all(m.provider == provider.urn for m in maps)
+    rule_groups = plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+    assert all(g.provider != provider.urn for g in rule_groups)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The program-side adapter (program/adapters/monitoring.py)
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_adapter_maps_the_monitoring_settings_onto_the_args():
+    settings = MonitoringSettings.model_validate(
+        {
+            "logRetentionDays": 60,
+            "alertEmails": ["oncall@example.com"],
+            "containerInsights": {
+                "interval": "5m",
+                "namespaceFilteringMode": "Include",
+                "namespaces": ["app"],
+            },
+            "grafana": {"enabled": True, "sku": "Essential", "adminGroupObjectIds": ADMINS},
+            "alerts": {"podRestarts": 7, "severity": 1},
+        }
+    )
+    args = observability_args(settings, NAMES, resource_group_name=RG, location="westeurope")
+    assert args.log_retention_days == 60 and args.alert_emails == ["oncall@example.com"]
+    assert args.names.log_analytics_workspace == NAMES.log_analytics
+    assert args.names.container_insights_rule == NAMES.container_insights_rule
+    assert args.container_insights == ContainerInsightsArgs("5m", NamespaceFilteringMode.INCLUDE, ["app"])
+    assert args.grafana is not None and args.grafana.sku == "Essential"
+    assert args.grafana.admin_group_object_ids == ADMINS
+    assert (
+        observability_args(MonitoringSettings(), NAMES, resource_group_name=RG, location="x").grafana is None
+    )
+    cluster = cluster_monitoring_args(
+        settings,
+        cluster_id=CLUSTER_ID,
+        cluster_name="aks",
+        monitor_workspace_id=AMW_ID,
+        action_group_id=ACTION_GROUP_ID,
+        resource_group_name=RG,
+        location="westeurope",
+        workload_namespaces=["grpc-greeter"],
+    )
+    assert cluster.alerts == AlertThresholdsArgs(pod_restarts=7, severity=1)
+
+
+@pytest.mark.parametrize("days", [29, 30, 365, 730, 731])
+def test_settings_and_the_component_agree_on_log_retention(days):
+    try:
+        MonitoringSettings.model_validate({"logRetentionDays": days})
+        settings_ok = True
+    except ValueError:
+        settings_ok = False
+    try:
+        validate_log_analytics(days, LogAnalyticsSku.PER_GB_2018, None)
+        rule_ok = True
+    except ValueError:
+        rule_ok = False
+    assert settings_ok == rule_ok
+
+
+@pytest.mark.parametrize(("interval", "severity"), [("1m", 0), ("30m", 4), ("31m", 5), ("0m", -1), ("5m", 2)])
+def test_settings_and_the_component_agree_on_interval_and_severity(interval, severity):
+    def accepted(check) -> bool:
+        try:
+            check()
+        except ValueError:
+            return False
+        return True
+
+    assert accepted(
+        lambda: MonitoringSettings.model_validate({"containerInsights": {"interval": interval}})
+    ) == accepted(lambda: validate_container_insights(interval, "Off", []))
+    assert accepted(
+        lambda: MonitoringSettings.model_validate({"alerts": {"severity": severity}})
+    ) == accepted(lambda: validate_alert_thresholds(**{**vars(AlertThresholdsArgs()), "severity": severity}))

@@ -6,6 +6,8 @@ analyzer's unknown-checking proxies). The compliant inputs start from one known-
 """
 
 import copy
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from policy_harness import StackResource, resource_args, stack_args, violations
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from policy import policies
+import policy as pack
+from policy import apim, workload
 from policy.policies import ALL_POLICIES
 
 POLICIES = {p.name: p for p in ALL_POLICIES}
@@ -155,8 +158,8 @@ GOOD_APIM: dict[str, Any] = {
     "publisherName": "aks-grpc platform team",
     "publisherEmail": "platform@example.com",
     "customProperties": {
-        **{key: "False" for key in policies.LEGACY_PROTOCOL_PROPERTIES},
-        **{key: "False" for key in policies.WEAK_CIPHER_PROPERTIES},
+        **{key: "False" for key in apim.LEGACY_PROTOCOL_PROPERTIES},
+        **{key: "False" for key in apim.WEAK_CIPHER_PROPERTIES},
     },
 }
 API_TYPE = "azure-native:apimanagement:Api"
@@ -612,7 +615,7 @@ RESOURCE_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     (
         "apim-no-legacy-tls",
         APIM_TYPE,
-        changed(GOOD_APIM, customProperties={policies.LEGACY_PROTOCOL_PROPERTIES[0]: "True"}),
+        changed(GOOD_APIM, customProperties={apim.LEGACY_PROTOCOL_PROPERTIES[0]: "True"}),
         GOOD_APIM,
     ),
     ("apim-no-weak-ciphers", APIM_TYPE, changed(GOOD_APIM, customProperties={}), GOOD_APIM),
@@ -812,10 +815,17 @@ def test_the_pack_has_at_least_25_uniquely_named_policies_with_a_deliberate_leve
         assert policy.remediation_steps and policy.tags, f"{policy.name} names its fix and its source"
 
 
-def test_all_policies_lists_every_policy_defined_in_the_module() -> None:
+def test_all_policies_lists_every_policy_defined_in_the_area_modules() -> None:
+    modules = [
+        importlib.import_module(f"policy.{info.name}")
+        for info in pkgutil.iter_modules(pack.__path__)
+        if info.name != "__main__"  # builds the PolicyPack, which starts a server
+    ]
+    assert {m.__name__ for m in modules} >= {"policy.cluster", "policy.pods", "policy.stack"}
     defined = {
         value.name
-        for value in vars(policies).values()
+        for module in modules
+        for value in vars(module).values()
         if isinstance(value, ResourceValidationPolicy | StackValidationPolicy)
     }
     assert defined == set(POLICIES)
@@ -964,7 +974,7 @@ def test_stack_policies_read_declared_kubernetes_inputs_not_live_defaults() -> N
     ],
 )
 def test_image_pinning_understands_registry_ports_and_digests(image: str, pinned: bool) -> None:
-    assert (policies.image_problem(image) is None) is pinned
+    assert (workload.image_problem(image) is None) is pinned
 
 
 def test_min_available_percentage_is_rounded_up_like_the_disruption_controller() -> None:

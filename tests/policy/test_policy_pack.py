@@ -22,6 +22,7 @@ from tools.offline_plan import available_stacks
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = available_stacks()
+PACKAGE = "aksgrpc_policy"  # policy/__main__.py PACKAGE: the pack's own name when the CLI runs it
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -48,7 +49,7 @@ def test_every_taggable_type_in_the_plan_is_known_to_the_tag_policy(
     # The pack cannot import the provider SDK (own small venv), so it keeps a list; this keeps it honest.
     tokens = {azure_type(r.type) for r in stack_plan(stack).resources if r.custom} - {None}
     unknown = sorted(t for t in tokens if t and _sdk_takes_tags(t) and t not in TAGGABLE_TYPES)
-    assert unknown == [], "add these to policy.policies.TAGGABLE_TYPES"
+    assert unknown == [], "add these to policy.tags.TAGGABLE_TYPES"
 
 
 def test_taggable_types_all_take_tags_in_the_sdk() -> None:
@@ -61,13 +62,20 @@ def test_pack_main_builds_the_pack_from_all_policies(monkeypatch: pytest.MonkeyP
     def fake_pack(**kwargs: Any) -> None:  # the real PolicyPack starts a server and never returns
         built.update(kwargs)
 
+    def loaded_pack_modules() -> list[str]:
+        return [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]
+
     monkeypatch.setattr(pulumi_policy, "PolicyPack", fake_pack)
-    monkeypatch.delitem(sys.modules, "policies", raising=False)
+    for module in loaded_pack_modules():
+        monkeypatch.delitem(sys.modules, module)
     try:
         # The CLI runs the pack directory the same way (pulumi.policy.__main__: runpy.run_path).
         runpy.run_path(str(REPO / "policy"), run_name="__main__")
+        # The pack loaded its own copy of the modules (as the CLI would), not the tests' `policy` package.
+        assert built["policies"] is sys.modules[f"{PACKAGE}.policies"].ALL_POLICIES
     finally:
-        sys.modules.pop("policies", None)
+        for module in loaded_pack_modules():
+            sys.modules.pop(module, None)
     assert built["name"] == "aks-grpc"
     assert [p.name for p in built["policies"]] == [p.name for p in ALL_POLICIES]
 

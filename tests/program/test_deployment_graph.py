@@ -124,4 +124,4 @@ def test_within_the_api_gateway_only_apim_children_and_in_cluster_gateway_object
 def test_the_walk_does_see_the_in_cluster_gateway_waiting_on_apim(plan):
     """Guards the walk itself: the gateway Deployment needs the APIM gateway, so it must be found."""
     names = {r.name for r in waiting_on_apim(plan)}
-    assert {"api-deployment", "api-config", "api-api", "api-gateway"} <= names
+    assert {"api-deployment", "api-config", "api-greeter-api", "api-gateway"} <= names

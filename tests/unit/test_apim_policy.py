@@ -16,8 +16,8 @@ from components.apim_policy import (
 
 JWT = JwtValidation(
     openid_config_url="https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration",
-    audiences=("api://grpc-greeter", "api://other"),
-    issuers=("https://login.microsoftonline.com/t/v2.0",),
+    audiences=["api://grpc-greeter", "api://other"],
+    issuers=["https://login.microsoftonline.com/t/v2.0"],
 )
 
 
@@ -100,7 +100,7 @@ def test_validate_jwt_uses_openid_config_audiences_and_issuers_before_the_rate_l
 
 
 def test_issuers_are_left_to_the_openid_configuration_when_not_listed():
-    jwt = parse(policy(jwt=JwtValidation(JWT.openid_config_url, ("api://x",)))).find("inbound/validate-jwt")
+    jwt = parse(policy(jwt=JwtValidation(JWT.openid_config_url, ["api://x"]))).find("inbound/validate-jwt")
     assert jwt.find("issuers") is None
 
 
@@ -109,7 +109,7 @@ def test_requests_are_routed_to_the_backend_entity_that_validates_tls():
 
 
 def test_special_characters_in_config_are_escaped_not_injected():
-    evil = JwtValidation('https://x/"><inbound/>', ("a&b<c>",))
+    evil = JwtValidation('https://x/"><inbound/>', ["a&b<c>"])
     root = parse(policy(jwt=evil))
     assert root.find("inbound/validate-jwt/openid-config").get("url") == evil.openid_config_url
     assert root.find("inbound/validate-jwt/audiences/audience").text == "a&b<c>"
@@ -123,7 +123,7 @@ def test_special_characters_in_config_are_escaped_not_injected():
         ({"renewal_period_seconds": 301}, "renewal_period_seconds"),
         ({"gateway_replicas": 0}, "gateway_replicas"),
         ({"backend_id": ""}, "backend_id"),
-        ({"jwt": JwtValidation("https://x", ())}, "audiences"),
+        ({"jwt": JwtValidation("https://x", [])}, "audiences"),
     ],
 )
 def test_invalid_values_are_rejected_naming_the_field(changes, field):

@@ -2,12 +2,8 @@
 
 import pytest
 
-from components.settings import (
-    APIM_REJECTED_SKUS,
-    ApimSettings,
-    SettingsError,
-    load_settings,
-)
+from components.apim_rules import APIM_REJECTED_SKUS, GATEWAY_DEFAULT_VERSION
+from components.settings import ApimSettings, SettingsError, load_settings
 
 BASE = {"environment": "dev", "location": "westeurope"}
 
@@ -142,7 +138,5 @@ def test_api_host_with_its_certificate_and_the_external_gateway_passes():
 
 
 def test_the_default_gateway_image_is_the_newest_release_found():
-    from components.settings import GATEWAY_DEFAULT_VERSION
-
     assert GATEWAY_DEFAULT_VERSION == "2.12.1"
     assert ApimSettings().gateway.image_version == GATEWAY_DEFAULT_VERSION

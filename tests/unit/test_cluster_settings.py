@@ -189,3 +189,51 @@ def test_maintenance_window_shorter_than_four_hours_is_rejected():
 def test_unknown_cluster_key_is_rejected_with_the_allowed_keys():
     problem = _problem_for("cluster.kubeletMode", _problems(kubeletMode="x"))
     assert "kubeloginMode" in problem
+
+
+# --- the settings call the component's rules ------------------------------------------------------
+
+
+def _rule_message(check: Any, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+    from components.aks_rules import ArgsProblems
+
+    with pytest.raises(ArgsProblems) as caught:
+        check(*args, **kwargs)
+    return caught.value.problems
+
+
+def test_a_pool_refusal_is_the_component_rule_under_its_config_key():
+    from components.aks_rules import validate_node_pool
+
+    ((field, message),) = _rule_message(
+        validate_node_pool,
+        vm_size="Standard_D4ds_v5",
+        min_count=5,
+        max_count=3,
+        max_pods=110,
+        os_disk_type="auto",
+        os_disk_size_gb=128,
+    )
+    assert field == "min_count"
+    problem = _problem_for("cluster.userPool.minCount", _problems(userPool={"minCount": 5, "maxCount": 3}))
+    assert problem == f"aks-grpc:cluster.userPool.minCount: {message}"
+
+
+@pytest.mark.parametrize(
+    ("cluster", "key"),
+    [
+        ({"kubernetesVersion": "1.33"}, "cluster.kubernetesVersion"),
+        ({"supportPlan": "AKSLongTermSupport"}, "cluster.supportPlan"),
+        ({"kubernetesVersion": "1.36", "istio": {"revisions": ["asm-1-28"]}}, "cluster.istio.revisions[0]"),
+        (
+            {"istio": {"revisions": ["asm-1-30"], "activeRevision": "asm-1-29"}},
+            "cluster.istio.activeRevision",
+        ),
+        ({"network": {"dnsServiceIp": "10.1.0.10"}}, "cluster.network.dnsServiceIp"),
+        ({"network": {"outboundType": "userDefinedRouting"}}, "cluster.network.outboundType"),
+        ({"privateCluster": True, "authorizedIpRanges": ["203.0.113.0/24"]}, "cluster.authorizedIpRanges"),
+        ({"zones": ["1", "1"]}, "cluster.zones"),
+    ],
+)
+def test_each_component_rule_reaches_the_stack_user_under_its_config_key(cluster, key):
+    _problem_for(key, _problems(**cluster))

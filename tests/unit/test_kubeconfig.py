@@ -7,13 +7,13 @@ import yaml
 
 from components.azure_ids import AKS_AAD_SERVER_APP_ID
 from components.kubeconfig import (
-    LOGIN_MODE_ENV,
+    KubeloginMode,
     cluster_endpoint,
     decode_credential,
-    effective_login_mode,
     kubelogin_args,
     kubelogin_kubeconfig,
 )
+from program.adapters.cluster import LOGIN_MODE_ENV, effective_login_mode
 from tools.mock_engine import FAKE_CA_DATA, fake_kubeconfig
 
 TENANT = "00000000-0000-4000-8000-000000000002"
@@ -112,9 +112,27 @@ def test_unknown_login_mode_is_rejected():
 
 
 def test_environment_variable_overrides_the_configured_mode():
-    assert effective_login_mode("azurecli", {LOGIN_MODE_ENV: "workloadidentity"}) == "workloadidentity"
-    assert effective_login_mode("azurecli", {}) == "azurecli"
-    assert effective_login_mode("spn", {LOGIN_MODE_ENV: ""}) == "spn"
+    assert effective_login_mode("azurecli", {LOGIN_MODE_ENV: "workloadidentity"}) is (
+        KubeloginMode.WORKLOAD_IDENTITY
+    )
+    assert effective_login_mode("azurecli", {}) is KubeloginMode.AZURE_CLI
+    assert effective_login_mode("spn", {LOGIN_MODE_ENV: ""}) is KubeloginMode.SPN
+
+
+def test_the_login_mode_enum_and_its_value_give_the_same_arguments():
+    for mode in KubeloginMode:
+        assert kubelogin_args(mode, tenant_id=TENANT, client_id=CLIENT) == kubelogin_args(
+            mode.value, tenant_id=TENANT, client_id=CLIENT
+        )
+
+
+def test_the_component_module_reads_no_environment():
+    import inspect
+
+    import components.kubeconfig
+
+    source = inspect.getsource(components.kubeconfig)
+    assert "os.environ" not in source and "import os" not in source
 
 
 def test_environment_override_name_is_the_one_ci_sets():

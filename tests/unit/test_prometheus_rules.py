@@ -19,6 +19,7 @@ from components.prometheus_rules import (
     rule_group_name,
 )
 from components.settings import MonitoringSettings
+from program.adapters.monitoring import container_insights_args
 
 # Record names of Azure's default recording rules (Azure/prometheus-collector AddonArmTemplate and
 # AddonBicepTemplate, AKS docs "Enable Prometheus recording rules"), in upstream order.
@@ -219,7 +220,7 @@ def test_container_insights_settings_carry_the_configured_filter():
             }
         }
     )
-    assert container_insights_extension_settings(settings) == {
+    assert container_insights_extension_settings(container_insights_args(settings.container_insights)) == {
         "dataCollectionSettings": {
             "interval": "5m",
             "namespaceFilteringMode": "Include",
