@@ -10,45 +10,111 @@ that importing any submodule (e.g. the stack's settings) also imports the Azure 
 modules the components use (docs/decisions.md, "One package, two names").
 """
 
-from .aks import AksCluster, AksClusterArgs, ClusterEgress, ClusterEgressArgs
-from .apim import GrpcApiGateway, GrpcApiGatewayArgs
-from .backend_tls import BackendCertificate, BackendCertificateArgs
-from .common import RoleAssignmentArgs
-from .identity import (
-    FederatedServiceAccountArgs,
-    IdentityRoleArgs,
-    WorkloadIdentity,
-    WorkloadIdentityArgs,
+from .aks import (
+    AksCluster,
+    AksClusterArgs,
+    ClusterEgress,
+    ClusterEgressArgs,
+    ClusterMaintenanceWindowArgs,
+    ClusterNetworkArgs,
+    ClusterOutboundType,
+    ClusterRegistryArgs,
+    ClusterSkuTier,
+    ClusterSupportPlan,
+    ClusterUpgradeChannel,
+    DaprExtensionArgs,
+    IstioMeshArgs,
+    MaintenanceDay,
+    NodeOsUpgradeChannel,
+    RegistrySku,
 )
+from .apim import GrpcApiGateway, GrpcApiGatewayArgs
+from .apim_api import GrpcApi, GrpcApiArgs
+from .apim_gateway import SelfHostedGateway, SelfHostedGatewayArgs
+from .apim_instance import ApimInstance, ApimInstanceArgs, ApimSku
+from .apim_product import ApiProduct, ApiProductArgs
+from .backend_tls import BackendCertificate, BackendCertificateArgs
+from .common import DiagnosticsArgs, LockLevel, PrincipalType, RoleAssignmentArgs
+from .identity import FederatedServiceAccountArgs, IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
 from .image import ServiceImage, ServiceImageArgs
-from .keyvault import SecretStore, SecretStoreArgs
-from .monitoring import ClusterMonitoring, ClusterMonitoringArgs, Observability, ObservabilityArgs
+from .keyvault import KeyVaultSku, PrivateEndpointArgs, SecretStore, SecretStoreArgs, VaultCreateMode
+from .kubeconfig import KubeloginMode
+from .monitoring import (
+    AlertThresholdsArgs,
+    ClusterMonitoring,
+    ClusterMonitoringArgs,
+    ContainerInsightsArgs,
+    GrafanaArgs,
+    GrafanaSku,
+    Observability,
+    ObservabilityArgs,
+)
+from .monitoring_rules import LogAnalyticsSku, NamespaceFilteringMode
 from .naming import StackNames
+from .node_pool import NodeOsDiskType, NodePool, NodePoolArgs, NodePoolComponentArgs
 from .workload import GrpcWorkload, GrpcWorkloadArgs
 
 __all__ = [
     "AksCluster",
     "AksClusterArgs",
+    "AlertThresholdsArgs",
+    "ApiProduct",
+    "ApiProductArgs",
+    "ApimInstance",
+    "ApimInstanceArgs",
+    "ApimSku",
     "BackendCertificate",
     "BackendCertificateArgs",
     "ClusterEgress",
     "ClusterEgressArgs",
+    "ClusterMaintenanceWindowArgs",
     "ClusterMonitoring",
     "ClusterMonitoringArgs",
+    "ClusterNetworkArgs",
+    "ClusterOutboundType",
+    "ClusterRegistryArgs",
+    "ClusterSkuTier",
+    "ClusterSupportPlan",
+    "ClusterUpgradeChannel",
+    "ContainerInsightsArgs",
+    "DaprExtensionArgs",
+    "DiagnosticsArgs",
     "FederatedServiceAccountArgs",
+    "GrafanaArgs",
+    "GrafanaSku",
+    "GrpcApi",
+    "GrpcApiArgs",
     "GrpcApiGateway",
     "GrpcApiGatewayArgs",
     "GrpcWorkload",
     "GrpcWorkloadArgs",
     "IdentityRoleArgs",
+    "IstioMeshArgs",
+    "KeyVaultSku",
+    "KubeloginMode",
+    "LockLevel",
+    "LogAnalyticsSku",
+    "MaintenanceDay",
+    "NamespaceFilteringMode",
+    "NodeOsDiskType",
+    "NodeOsUpgradeChannel",
+    "NodePool",
+    "NodePoolArgs",
+    "NodePoolComponentArgs",
     "Observability",
     "ObservabilityArgs",
+    "PrincipalType",
+    "PrivateEndpointArgs",
+    "RegistrySku",
     "RoleAssignmentArgs",
     "SecretStore",
     "SecretStoreArgs",
+    "SelfHostedGateway",
+    "SelfHostedGatewayArgs",
     "ServiceImage",
     "ServiceImageArgs",
     "StackNames",
+    "VaultCreateMode",
     "WorkloadIdentity",
     "WorkloadIdentityArgs",
 ]

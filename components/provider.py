@@ -11,15 +11,40 @@ installed, with `python -m aks_grpc.provider`.
 
 import pulumi
 
-from .aks import ClusterEgress
+from .aks import AksCluster, ClusterEgress
+from .apim import GrpcApiGateway
+from .apim_api import GrpcApi
+from .apim_gateway import SelfHostedGateway
+from .apim_instance import ApimInstance
+from .apim_product import ApiProduct
+from .backend_tls import BackendCertificate
+from .identity import WorkloadIdentity
 from .image import ServiceImage
+from .keyvault import SecretStore
+from .monitoring import ClusterMonitoring, Observability
+from .node_pool import NodePool
 
 PACKAGE_NAME = "aksgrpc"
 """Pulumi package name: the first part of the components' type tokens (`aksgrpc:<module>:<Type>`)."""
 PACKAGE_VERSION = "0.1.0"
 """The schema's version: pyproject.toml's (tests/program/test_component_schema.py checks they agree)."""
 
-SCHEMA_COMPONENTS: list[type[pulumi.ComponentResource]] = [ClusterEgress, ServiceImage]
+SCHEMA_COMPONENTS: list[type[pulumi.ComponentResource]] = [
+    AksCluster,
+    ApiProduct,
+    ApimInstance,
+    BackendCertificate,
+    ClusterEgress,
+    ClusterMonitoring,
+    GrpcApi,
+    GrpcApiGateway,
+    NodePool,
+    Observability,
+    SecretStore,
+    SelfHostedGateway,
+    ServiceImage,
+    WorkloadIdentity,
+]
 
 
 def main() -> None:

@@ -14,11 +14,13 @@ from typing import assert_type
 
 import pulumi
 from aks_grpc import (
+    AksCluster,
+    AksClusterArgs,
     BackendCertificate,
     BackendCertificateArgs,
     ClusterEgress,
     ClusterEgressArgs,
-    StackNames,
+    ClusterRegistryArgs,
     WorkloadIdentity,
     WorkloadIdentityArgs,
 )
@@ -26,8 +28,9 @@ from pulumi_azure_native import resources
 
 LOCATION = "westeurope"
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
-OIDC_ISSUER_URL = "https://issuer.example/"
-"""The cluster's OIDC issuer (from `AksCluster.oidc_issuer_url` once the cluster is built from Args)."""
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+DEPLOYER_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
+"""The principal that runs `pulumi up` (it gets cluster-admin on the cluster it creates)."""
 VAULT_NAME = "kv-consumer"
 """An existing Key Vault the services' certificates go to (a `SecretStore` of its own, later)."""
 
@@ -43,6 +46,7 @@ class Platform:
     oidc_issuer_url: pulumi.Input[str]
     vault_name: pulumi.Input[str]
     egress: ClusterEgress
+    cluster: AksCluster
 
 
 @dataclass
@@ -52,32 +56,42 @@ class Service:
 
 
 def build_platform() -> Platform:
-    """The cluster-level components.
-
-    Of these only the egress IP takes plain Args today; `AksCluster` (and the cluster-level service
-    platform) join here once their Args no longer take the stack settings, and `Platform` then carries
-    the cluster's OIDC issuer, Kubernetes provider and vault instead of constants.
-    """
+    """The cluster-level components: the cluster's own egress IP and the cluster (Args defaults)."""
     group = resources.ResourceGroup("rg", resource_group_name="rg-consumer", location=LOCATION)
     egress = ClusterEgress(
         "egress",
         ClusterEgressArgs(
-            names=StackNames(
-                workload="consumer", environment="dev", location=LOCATION, subscription_id=SUBSCRIPTION_ID
-            ),
+            public_ip_name="pip-consumer-egress",
             resource_group_name=group.name,
             location=LOCATION,
             zones=["1", "2", "3"],
         ),
     )
+    cluster = AksCluster(
+        "aks",
+        AksClusterArgs(
+            cluster_name="aks-consumer",
+            registry=ClusterRegistryArgs(name="acrconsumer"),
+            resource_group_name=group.name,
+            location=LOCATION,
+            subscription_id=SUBSCRIPTION_ID,
+            tenant_id=TENANT_ID,
+            deployer_object_id=DEPLOYER_OBJECT_ID,
+            outbound_public_ip_ids=[egress.public_ip_id],
+        ),
+    )
     return Platform(
-        resource_group_name=group.name, oidc_issuer_url=OIDC_ISSUER_URL, vault_name=VAULT_NAME, egress=egress
+        resource_group_name=group.name,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        vault_name=VAULT_NAME,
+        egress=egress,
+        cluster=cluster,
     )
 
 
 def build_service(name: str, namespace: str, platform: Platform) -> Service:
-    """One gRPC service: today its workload identity and backend TLS certificate (the parts with
-    plain Args), later one `GrpcService` on the platform, which creates both itself."""
+    """One gRPC service: its workload identity and backend TLS certificate (the parts with plain Args
+    today; one `GrpcService` on a cluster-level service platform creates both once it exists)."""
     identity = WorkloadIdentity(
         name,
         WorkloadIdentityArgs(
@@ -107,12 +121,14 @@ def main() -> None:
     services = {name: build_service(name, namespace, platform) for name, namespace in SERVICES.items()}
     # The package's real types reach the consumer (an `Any` here would fail the mypy check).
     assert_type(platform.egress.ip_address, pulumi.Output[str])
+    assert_type(platform.cluster.oidc_issuer_url, pulumi.Output[str])
     for name, service in services.items():
         assert_type(service.identity.client_id, pulumi.Output[str])
         assert_type(service.certificate.ca_certificate_pem, pulumi.Output[str])
         pulumi.export(f"{name}ClientId", service.identity.client_id)
         pulumi.export(f"{name}CaCertificate", service.certificate.ca_certificate_pem)
     pulumi.export("egressIp", platform.egress.ip_address)
+    pulumi.export("clusterName", platform.cluster.cluster_name)
 
 
 if __name__ == "__main__":

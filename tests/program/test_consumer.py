@@ -57,14 +57,17 @@ RUNNER = textwrap.dedent(
 EXPECTED_COUNTS = {
     "azure-native:resources:ResourceGroup": 1,
     "aksgrpc:aks:ClusterEgress": 1,
+    "aksgrpc:aks:AksCluster": 1,
+    "azure-native:containerservice:ManagedCluster": 1,
     "azure-native:network:PublicIPAddress": 1,
     "aksgrpc:identity:WorkloadIdentity": 2,
-    "azure-native:managedidentity:UserAssignedIdentity": 2,
+    "azure-native:managedidentity:UserAssignedIdentity": 3,
     "azure-native:managedidentity:FederatedIdentityCredential": 2,
     "aksgrpc:backend_tls:BackendCertificate": 2,
     "azure-native:keyvault:Secret": 2,
 }
-"""Resource type -> how many the consumer registers (a cluster-level part and two services)."""
+"""Resource type -> how many the consumer registers (a cluster with its egress IP, and two services;
+the third identity is the cluster's control plane)."""
 
 MYPY = [sys.executable, "-m", "mypy", "--config-file=", "--strict", "--disallow-any-unimported"]
 MYPY += ["--cache-dir", str(BUILD / "consumer-mypy-cache"), "--no-error-summary"]
@@ -133,15 +136,23 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
         "system:serviceaccount:orders:orders-api",
         "system:serviceaccount:billing:billing-api",
     }
-    assert {c["issuer"] for c in credentials.values()} == {"https://issuer.example/"}
+    # The services federate with the cluster's own OIDC issuer (an AksCluster output, faked by the mocks).
+    issuers = {c["issuer"] for c in credentials.values()}
+    assert len(issuers) == 1 and next(iter(issuers)).startswith("https://westeurope.oic.prod-aks.azure.com/")
+    wrappers = {r["urn"] for r in _of_type(report, "aksgrpc:identity:WorkloadIdentity")}
     identities = _of_type(report, "azure-native:managedidentity:UserAssignedIdentity")
-    assert sorted(r["inputs"]["resourceName"] for r in identities) == ["id-billing", "id-orders"]
+    service_identities = [r["inputs"]["resourceName"] for r in identities if r["parent"] in wrappers]
+    assert sorted(service_identities) == ["id-billing", "id-orders"]
+    cluster = _of_type(report, "azure-native:containerservice:ManagedCluster")[0]["inputs"]
+    assert cluster["resourceName"] == "aks-consumer"
+    assert cluster["oidcIssuerProfile"]["enabled"] is True
+    assert cluster["securityProfile"]["workloadIdentity"]["enabled"] is True
     secrets = _of_type(report, "azure-native:keyvault:Secret")
     assert sorted(r["inputs"]["secretName"] for r in secrets) == ["billing-tls", "orders-tls"]
     assert {r["inputs"]["vaultName"] for r in secrets} == {"kv-consumer"}
     public_ip = _of_type(report, "azure-native:network:PublicIPAddress")[0]["inputs"]
     assert public_ip["sku"]["name"] == "Standard" and public_ip["zones"] == ["1", "2", "3"]
-    assert {"ordersClientId", "billingClientId", "egressIp"} <= set(report["outputs"])
+    assert {"ordersClientId", "billingClientId", "egressIp", "clusterName"} <= set(report["outputs"])
 
 
 def test_mypy_sees_the_installed_packages_real_types(venv: Path, tmp_path: Path) -> None:
