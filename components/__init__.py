@@ -1,48 +1,148 @@
 """aks-grpc components: Pulumi component resources for running gRPC services on Azure.
 
-    from . import AksCluster, AksClusterArgs, GrpcService, GrpcServiceArgs
+Installed with `pip install` (distribution `aks-grpc`) this folder is the package `aks_grpc`:
 
-The classes load on first use, so `import components.settings` (or the policy pack) does not pay for
-the Azure and Kubernetes SDKs, and a program imports only the azure-native submodules it needs.
+    from aks_grpc import WorkloadIdentity, WorkloadIdentityArgs
+
+Every public name is imported here for real (no lazy `__getattr__`), so a type checker sees the
+classes themselves; `py.typed` beside this file marks the package as typed (PEP 561). The price is
+that importing any submodule (e.g. the stack's settings) also imports the Azure and Kubernetes SDK
+modules the components use (docs/decisions.md, "One package, two names").
 """
 
-import importlib
-from typing import Any
+from .aks import (
+    AksCluster,
+    AksClusterArgs,
+    ClusterEgress,
+    ClusterEgressArgs,
+    ClusterMaintenanceWindowArgs,
+    ClusterNetworkArgs,
+    ClusterOutboundType,
+    ClusterRegistryArgs,
+    ClusterSkuTier,
+    ClusterSupportPlan,
+    ClusterUpgradeChannel,
+    DaprExtensionArgs,
+    IstioMeshArgs,
+    MaintenanceDay,
+    NodeOsUpgradeChannel,
+    RegistrySku,
+)
+from .apim import GrpcApiGateway, GrpcApiGatewayArgs
+from .apim_api import GrpcApi, GrpcApiArgs
+from .apim_gateway import SelfHostedGateway, SelfHostedGatewayArgs
+from .apim_instance import ApimInstance, ApimInstanceArgs, ApimSku
+from .apim_product import ApiProduct, ApiProductArgs
+from .backend_tls import BackendCertificate, BackendCertificateArgs
+from .common import DiagnosticsArgs, LockLevel, PrincipalType, RoleAssignmentArgs
+from .grpc_service import (
+    GrpcService,
+    GrpcServiceArgs,
+    IngressGatewayKind,
+    PodSecurityLevel,
+    ServiceIngressArgs,
+    ZoneSpread,
+)
+from .identity import FederatedServiceAccountArgs, IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
+from .image import ServiceImage, ServiceImageArgs
+from .keyvault import KeyVaultSku, PrivateEndpointArgs, SecretStore, SecretStoreArgs, VaultCreateMode
+from .kubeconfig import KubeloginMode
+from .manifests import (
+    AutoscalerKind,
+    AutoscalingPolicy,
+    ContainerResources,
+    ServerTuning,
+    ShutdownPolicy,
+    TrafficPolicy,
+)
+from .monitoring import (
+    AlertThresholdsArgs,
+    ClusterMonitoring,
+    ClusterMonitoringArgs,
+    ContainerInsightsArgs,
+    GrafanaArgs,
+    GrafanaSku,
+    Observability,
+    ObservabilityArgs,
+)
+from .monitoring_rules import LogAnalyticsSku, NamespaceFilteringMode
+from .naming import StackNames
+from .node_pool import NodeOsDiskType, NodePool, NodePoolArgs, NodePoolComponentArgs
+from .service_platform import ServicePlatform, ServicePlatformArgs
 
-_EXPORTS: dict[str, str] = {
-    "AksCluster": ".aks",
-    "AksClusterArgs": ".aks",
-    "Observability": ".monitoring",
-    "ObservabilityArgs": ".monitoring",
-    "ClusterMonitoring": ".monitoring",
-    "ClusterMonitoringArgs": ".monitoring",
-    "SecretStore": ".keyvault",
-    "SecretStoreArgs": ".keyvault",
-    "BackendCertificate": ".backend_tls",
-    "BackendCertificateArgs": ".backend_tls",
-    "WorkloadIdentity": ".identity",
-    "WorkloadIdentityArgs": ".identity",
-    "GrpcService": ".grpc_service",
-    "GrpcServiceArgs": ".grpc_service",
-    "ServicePlatform": ".service_platform",
-    "ServicePlatformArgs": ".service_platform",
-    "GrpcApiGateway": ".apim",
-    "GrpcApiGatewayArgs": ".apim",
-    "RoleAssignmentArgs": ".common",
-    "StackNames": ".naming",
-    "StackSettings": ".settings",
-    "load_settings": ".settings",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'components' has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "AksCluster",
+    "AksClusterArgs",
+    "AlertThresholdsArgs",
+    "ApiProduct",
+    "ApiProductArgs",
+    "ApimInstance",
+    "ApimInstanceArgs",
+    "ApimSku",
+    "AutoscalerKind",
+    "AutoscalingPolicy",
+    "BackendCertificate",
+    "BackendCertificateArgs",
+    "ClusterEgress",
+    "ClusterEgressArgs",
+    "ClusterMaintenanceWindowArgs",
+    "ClusterMonitoring",
+    "ClusterMonitoringArgs",
+    "ClusterNetworkArgs",
+    "ClusterOutboundType",
+    "ClusterRegistryArgs",
+    "ClusterSkuTier",
+    "ClusterSupportPlan",
+    "ClusterUpgradeChannel",
+    "ContainerInsightsArgs",
+    "ContainerResources",
+    "DaprExtensionArgs",
+    "DiagnosticsArgs",
+    "FederatedServiceAccountArgs",
+    "GrafanaArgs",
+    "GrafanaSku",
+    "GrpcApi",
+    "GrpcApiArgs",
+    "GrpcApiGateway",
+    "GrpcApiGatewayArgs",
+    "GrpcService",
+    "GrpcServiceArgs",
+    "IdentityRoleArgs",
+    "IngressGatewayKind",
+    "IstioMeshArgs",
+    "KeyVaultSku",
+    "KubeloginMode",
+    "LockLevel",
+    "LogAnalyticsSku",
+    "MaintenanceDay",
+    "NamespaceFilteringMode",
+    "NodeOsDiskType",
+    "NodeOsUpgradeChannel",
+    "NodePool",
+    "NodePoolArgs",
+    "NodePoolComponentArgs",
+    "Observability",
+    "ObservabilityArgs",
+    "PodSecurityLevel",
+    "PrincipalType",
+    "PrivateEndpointArgs",
+    "RegistrySku",
+    "RoleAssignmentArgs",
+    "SecretStore",
+    "SecretStoreArgs",
+    "SelfHostedGateway",
+    "SelfHostedGatewayArgs",
+    "ServerTuning",
+    "ServiceImage",
+    "ServiceImageArgs",
+    "ServiceIngressArgs",
+    "ServicePlatform",
+    "ServicePlatformArgs",
+    "ShutdownPolicy",
+    "StackNames",
+    "TrafficPolicy",
+    "VaultCreateMode",
+    "WorkloadIdentity",
+    "WorkloadIdentityArgs",
+    "ZoneSpread",
+]
