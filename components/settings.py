@@ -132,6 +132,15 @@ def nested() -> Any:
     return Field(default_factory=dict)
 
 
+def service_key(service: str, relative: str = "") -> str:
+    """`services.<name>[.relative]`: a service's config key relative to the namespace."""
+    return f"services.{service}.{relative}" if relative else f"services.{service}"
+
+
+def _field_named(model: type[BaseModel], part: Any) -> Any:
+    return next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Reusable field types
 # ---------------------------------------------------------------------------------------------------
@@ -1240,11 +1249,6 @@ ServiceName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_
 """A service's name (its map key): an RFC 1035 label, since the Kubernetes Service is named after it."""
 
 
-def service_key(service: str, relative: str = "") -> str:
-    """`services.<name>[.relative]`: a service's config key relative to the namespace."""
-    return f"services.{service}.{relative}" if relative else f"services.{service}"
-
-
 PLATFORM_IDENTITY_PURPOSES = ("keda-operator",)
 """Azure identity purposes of the platform itself (components/service_platform.py `KEDA_IDENTITY_PURPOSE`);
 a service's identity is named from its own name, so no service may be called like one of these."""
@@ -1530,10 +1534,6 @@ def _model_type(annotation: Any) -> type[BaseModel] | None:
         models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
         return models[0] if len(models) == 1 else None
     return None
-
-
-def _field_named(model: type[BaseModel], part: Any) -> Any:
-    return next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
