@@ -20,7 +20,6 @@ from components.monitoring import ClusterMonitoring, Observability
 from components.naming import StackNames, backend_tls_secret_name
 from components.protection import apply_stack_protection
 from components.service_platform import ServicePlatform
-from components.settings import SettingsError, config_from_pulumi, load_settings
 from components.tagging import apply_stack_tags
 from program.adapters import services as services_adapter
 from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
@@ -28,6 +27,7 @@ from program.adapters.cluster import cluster_args, egress_args
 from program.adapters.deployer import deployer_principal_type
 from program.adapters.keyvault import secret_store_args, secret_values_from_config
 from program.adapters.monitoring import cluster_monitoring_args, observability_args
+from program.settings import SettingsError, config_from_pulumi, load_settings
 
 try:
     settings = load_settings(config_from_pulumi())

@@ -1,7 +1,7 @@
 """What Azure would refuse in an AKS cluster's arguments, as plain functions of plain values.
 
 `AksCluster` calls these first thing (components/aks.py, `validate_aks_cluster_args`); the stack's
-settings layer (components/settings.py, cluster section) calls the same functions so a stack user sees
+settings layer (program/settings/, cluster section) calls the same functions so a stack user sees
 the problem under its config key. Each `validate_*` raises `ArgsProblems` (a `ValueError`) listing every
 problem it found, each message starting with the Args field it concerns (`min_count: ...`,
 `istio.revisions[0]: ...`); `problems` holds them as (field, message) pairs for the settings layer.

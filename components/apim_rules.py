@@ -2,7 +2,7 @@
 
 Every `validate_*` takes plain values and raises `ValueError` whose message starts with the Args field
 it is about (`sku: ...`). The APIM components call them first thing; the settings layer
-(components/settings.py) calls the same functions and reports the message under its config key.
+(program/settings/) calls the same functions and reports the message under its config key.
 This module imports no Pulumi SDK, so the settings and the policy pack can use it cheaply.
 
 Sources (MicrosoftDocs/azure-docs, articles/api-management/):

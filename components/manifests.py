@@ -63,7 +63,7 @@ def tls_port_name(service: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Policies (plain dataclasses: the service's knobs, defaults as components/settings.py sets them)
+# Policies (plain dataclasses: the service's knobs, defaults as program/settings/ sets them)
 # ---------------------------------------------------------------------------------------------------
 
 

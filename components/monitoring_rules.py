@@ -1,6 +1,6 @@
 """What Azure Monitor refuses in Observability's and ClusterMonitoring's arguments, as plain functions.
 
-No Pulumi SDK is imported here, so the settings layer (components/settings.py, monitoring section) calls
+No Pulumi SDK is imported here, so the settings layer (program/settings/, monitoring section) calls
 the same functions the components call (components/monitoring.py) and reports their message under its
 config key. Each `validate_*` raises `ValueError` whose message starts with the Args field it is about.
 """

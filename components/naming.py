@@ -165,7 +165,7 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
     ),
 )
 """Every name the program derives from a configurable part that can break a rule, with the tightest rule
-it reaches (labels, Service names, certificate fields). `components.settings` checks each of them once
+it reaches (labels, Service names, certificate fields). `program.settings` checks each of them once
 before any resource is registered; a test renders each one and finds it in the plan
 (tests/unit/test_naming.py), so the table cannot drift from the components. Names that cannot break a
 rule (Azure names built from the 10-character `workloadName`, fitted with `_fit`) are not listed."""

@@ -76,7 +76,7 @@ apim_system_assigned_identity = resource_policy(
 
 SELF_HOSTED_GATEWAY_SKUS = ("Developer", "Premium")
 """Classic tiers that support self-hosted gateways (v2 tiers have no gRPC). The settings refuse other tiers
-too (components/settings.py APIM_SKUS); restated here because the pack does not import components."""
+too (program/settings/ APIM_SKUS); restated here because the pack does not import components."""
 
 
 def _gateway_tier(_: str, props: Mapping[str, Any]) -> Iterator[str]:

@@ -15,7 +15,7 @@ from .helpers import (
 )
 
 REQUIRED_TAGS = ("environment", "project", "managed-by")
-"""The tags the platform sets on every resource (components/settings.py standard_tags); restated, the pack
+"""The tags the platform sets on every resource (program/settings/ standard_tags); restated, the pack
 does not import components. Every stack's plan passing this policy (test_policy_pack.py) keeps them equal."""
 TAGGABLE_TYPES = frozenset(
     {

@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.settings import SettingsError, config_from_stack_file, load_settings
+from program.settings import SettingsError, config_from_stack_file, load_settings
 from tools.mock_engine import Plan, RecordedResource, run_program
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def plan_stack(stack: str, stack_file: Path | None = None) -> Plan:
         # The program's own settings check (__main__.py) ends it with RunError: same report, same exit.
         raise PlanError(f"{stack_file}: {error}") from None
     except ValueError as error:
-        # A component refused its arguments: a rule components/settings.py should have checked first.
+        # A component refused its arguments: a rule program/settings/ should have checked first.
         raise PlanError(
             f"{stack_file}: invalid stack settings:\n  - a component refused them, and the settings rules "
             f"missed it (please report it): {error}"

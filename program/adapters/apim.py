@@ -11,7 +11,7 @@ from components.apim_instance import ApimInstanceArgs, ApimSku
 from components.apim_policy import JwtValidation
 from components.apim_product import ApiProductDefinition
 from components.apim_rules import proto_services
-from components.settings import ApimSettings
+from program.settings import ApimSettings
 
 
 @dataclass

@@ -29,8 +29,8 @@ from components.aks import (
 )
 from components.kubeconfig import LOGIN_MODES, KubeloginMode
 from components.naming import StackNames
-from components.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
 from program.adapters.deployer import deployer_principal_type
+from program.settings import ClusterSettings, MaintenanceWindowSettings, NodePoolSettings
 
 LOGIN_MODE_ENV = "AKS_GRPC_KUBELOGIN_MODE"
 """Environment variable that overrides `aks-grpc:cluster.kubeloginMode` (the CI workflows set it)."""

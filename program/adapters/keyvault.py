@@ -5,7 +5,7 @@ import pulumi
 from components.common import DiagnosticsArgs
 from components.keyvault import KeyVaultSku, PrivateEndpointArgs, SecretStoreArgs, VaultCreateMode
 from components.naming import StackNames
-from components.settings import NAMESPACE, SECRET_VALUES_KEY, KeyVaultSettings
+from program.settings import NAMESPACE, SECRET_VALUES_KEY, KeyVaultSettings
 
 
 def secret_values_from_config() -> pulumi.Output[dict[str, str]]:

@@ -14,7 +14,7 @@ from components.monitoring import (
     ObservabilityNames,
 )
 from components.naming import StackNames
-from components.settings import ContainerInsightsSettings, MonitoringSettings
+from program.settings import ContainerInsightsSettings, MonitoringSettings
 
 
 def observability_names(names: StackNames) -> ObservabilityNames:

@@ -26,7 +26,7 @@ from components.manifests import (
 )
 from components.naming import StackNames
 from components.service_platform import KEDA_IDENTITY_PURPOSE, ServicePlatformArgs
-from components.settings import (
+from program.settings import (
     REPOSITORY,
     ContainerResourceSettings,
     GrpcServiceSettings,

@@ -40,9 +40,9 @@ from components.node_pool import (
     system_pool_profile,
     validate_node_pool_args,
 )
-from components.settings import ClusterSettings
 from program.adapters.cluster import LOGIN_MODE_ENV, cluster_args, node_pool_args
 from program.adapters.deployer import deployer_principal_type
+from program.settings import ClusterSettings
 from tools import mock_engine
 from tools.mock_engine import DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID, Plan
 

@@ -16,13 +16,13 @@ from components.apim_gateway import SelfHostedGatewayArgs, custom_role_guid, val
 from components.apim_gateway_pod import GATEWAY_STATUS_PATH
 from components.apim_instance import HARDENING_CUSTOM_PROPERTIES, ApimInstanceArgs
 from components.backend_tls import certificate_pfx
-from components.settings import (
+from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
+from program.settings import (
     DEFAULT_KUBERNETES_VERSION,
     ApimRateLimitSettings,
     ApimSettings,
     config_from_stack_file,
 )
-from program.adapters.apim import ServiceApiExposure, grpc_api_gateway_args
 from tests.conftest import REPO_ROOT
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import SECRET_PLACEHOLDER, fake_pem

@@ -14,8 +14,8 @@ from components import azure_ids
 from components.grpc_service import GrpcService, GrpcServiceArgs, validate_grpc_service_args
 from components.naming import StackNames
 from components.service_platform import ServicePlatform, validate_service_platform_args
-from components.settings import load_settings
 from program.adapters.services import ServiceAzureContext, platform_args, service_args
+from program.settings import load_settings
 from tools.mock_engine import SUBSCRIPTION_ID, TENANT_ID, Plan, RecordedResource, fake_guid, run_program
 
 VAULT_ID = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-grpc"

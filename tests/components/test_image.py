@@ -18,7 +18,7 @@ from components.image import (
     source_tree_tag,
     validate_service_image_args,
 )
-from components.settings import SettingsError, load_settings
+from program.settings import SettingsError, load_settings
 from tests.conftest import REPO_ROOT, STACKS
 from tests.program.test_first_deploy import plan_with
 from tools.mock_engine import DEPLOYER_OBJECT_ID, FAKE_ACR_REFRESH_TOKEN, FAKE_ENTRA_TOKEN, Plan

@@ -24,9 +24,9 @@ from components.keyvault import (
     validate_soft_delete_retention,
 )
 from components.naming import StackNames
-from components.settings import KeyVaultSettings
 from program.adapters.deployer import deployer_principal_type
 from program.adapters.keyvault import secret_store_args, secret_values_from_config
+from program.settings import KeyVaultSettings
 from tools.mock_engine import DEPLOYER_OBJECT_ID, SECRET_PLACEHOLDER, SUBSCRIPTION_ID, TENANT_ID, run_program
 
 RG = "rg-grpc-dev-weu"

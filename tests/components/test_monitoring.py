@@ -41,8 +41,8 @@ from components.monitoring import (
 )
 from components.naming import RULES, StackNames, deterministic_guid
 from components.prometheus_rules import RECORDING_RULE_GROUPS
-from components.settings import MonitoringSettings
 from program.adapters.monitoring import cluster_monitoring_args, observability_args, observability_names
+from program.settings import MonitoringSettings
 from tools.mock_engine import SECRET_PLACEHOLDER, SUBSCRIPTION_ID
 
 NAMES = StackNames("grpc", "dev", "westeurope", SUBSCRIPTION_ID)

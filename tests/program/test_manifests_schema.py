@@ -20,8 +20,8 @@ from kubernetes_validate.utils import all_versions
 from components.grpc_service import GrpcService
 from components.naming import StackNames
 from components.service_platform import ServicePlatform
-from components.settings import DEFAULT_KUBERNETES_VERSION, load_settings
 from program.adapters.services import ServiceAzureContext, platform_args, service_args
+from program.settings import DEFAULT_KUBERNETES_VERSION, load_settings
 from tests.k8s_schemas import problems_of, schema_version
 from tools.mock_engine import Plan
 
@@ -46,7 +46,7 @@ def test_every_kubernetes_object_of_the_stack_passes_strict_schema_validation(
 
 
 def _stack_config(stack: str) -> dict[str, Any]:
-    from components.settings import config_from_stack_file
+    from program.settings import config_from_stack_file
     from tests.conftest import EXAMPLE_STACKS
     from tools.offline_plan import STACKS_DIR, read_stack_config
 

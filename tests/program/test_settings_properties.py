@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from components.naming import DERIVED_NAMES, LABEL_VALUE
-from components.settings import (
+from program.settings import (
     NAMESPACE,
     RESERVED_SECRET_NAMES,
     StackSettings,
@@ -524,7 +524,7 @@ def full_plan() -> Any:
 def test_every_derived_name_in_the_table_is_a_name_the_program_creates(full_plan: Any) -> None:
     settings_ = load_settings(config_from_stack_file(FULL))
     text = offline_plan.resources_json(full_plan)
-    from components.settings import _config_value, _derived_instances
+    from program.settings import _config_value, _derived_instances
 
     for template in DERIVED_NAMES:
         for derived, _ in _derived_instances(settings_, template):

@@ -3,7 +3,7 @@
 import pytest
 
 from components.apim_rules import APIM_REJECTED_SKUS, GATEWAY_DEFAULT_VERSION
-from components.settings import ApimSettings, SettingsError, load_settings
+from program.settings import ApimSettings, SettingsError, load_settings
 
 BASE = {"environment": "dev", "location": "westeurope"}
 

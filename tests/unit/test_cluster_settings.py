@@ -10,7 +10,7 @@ from components.istio_revisions import (
     compatible_revisions,
     newest_revision,
 )
-from components.settings import DEFAULT_ISTIO_REVISIONS, ClusterSettings, SettingsError, load_settings
+from program.settings import DEFAULT_ISTIO_REVISIONS, ClusterSettings, SettingsError, load_settings
 
 
 def _load(environment: str = "dev", **cluster: Any):

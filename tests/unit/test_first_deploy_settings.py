@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import SettingsError, StackSettings, load_settings
+from program.settings import SettingsError, StackSettings, load_settings
 from tools.config_reference import CREATE_ONLY_NOTE, rows
 
 BASE: dict[str, Any] = {"location": "westeurope"}

@@ -16,7 +16,7 @@ from components.kubernetes_versions import (
     supported_minors,
     today,
 )
-from components.settings import (
+from program.settings import (
     DEFAULT_ISTIO_REVISIONS,
     DEFAULT_KUBERNETES_VERSION,
     SettingsError,

@@ -3,8 +3,8 @@
 import pytest
 
 from components import manifests as m
-from components.settings import GrpcServiceSettings
 from program.adapters.services import server_tuning, shutdown_policy
+from program.settings import GrpcServiceSettings
 from service import health_names
 from service.config import ENV_DEFAULTS, load_settings
 from service.server import server_options

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components import manifests as m
-from components.settings import GrpcServiceSettings, ShutdownSettings
 from program.adapters.services import server_tuning, shutdown_policy
+from program.settings import GrpcServiceSettings, ShutdownSettings
 
 
 @given(

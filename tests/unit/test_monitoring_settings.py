@@ -5,7 +5,7 @@ import json
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.settings import (
+from program.settings import (
     SettingsError,
     config_from_pulumi,
     config_from_stack_file,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from components.naming import REGION_CODES, RULES, StackNames, deterministic_guid, region_code
 
-# The same domains the settings model allows (components/settings.py).
+# The same domains the settings model allows (program/settings/).
 workloads = st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True)
 environments = st.from_regex(r"[a-z][a-z0-9]{1,7}", fullmatch=True)
 locations = st.one_of(

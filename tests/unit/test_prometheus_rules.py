@@ -18,8 +18,8 @@ from components.prometheus_rules import (
     prometheus_config_data,
     rule_group_name,
 )
-from components.settings import MonitoringSettings
 from program.adapters.monitoring import container_insights_args
+from program.settings import MonitoringSettings
 
 # Record names of Azure's default recording rules (Azure/prometheus-collector AddonArmTemplate and
 # AddonBicepTemplate, AKS docs "Enable Prometheus recording rules"), in upstream order.

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import SettingsError, config_from_pulumi, config_from_stack_file, load_settings
+from program.settings import SettingsError, config_from_pulumi, config_from_stack_file, load_settings
 
 BASE = {"environment": "dev", "location": "westeurope"}
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
@@ -134,7 +134,7 @@ def test_program_config_parses_objects_but_keeps_scalars_as_strings(monkeypatch)
 def test_nested_models_default_through_validation_so_their_problems_keep_their_key():
     from pydantic import BaseModel
 
-    from components.settings import StackSettings
+    from program.settings import StackSettings
 
     def walk(model: type[BaseModel], path: str) -> None:
         for name, field in model.model_fields.items():

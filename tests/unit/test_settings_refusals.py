@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.naming import DERIVED_NAMES, SERVICE_KEY
-from components.settings import (
+from program.settings import (
     CLUSTER_OWNED_NAMESPACES,
     RESERVED_SECRET_NAMES,
     SettingsError,

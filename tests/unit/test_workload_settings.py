@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from components.settings import GrpcServiceSettings, SettingsError, image_problems, load_settings
+from program.settings import GrpcServiceSettings, SettingsError, image_problems, load_settings
 
 ORDERS_PROTO = "examples/protos/orders.proto"
 """A second service's own proto (orders.v1.Orders): two exposed services may not serve one gRPC service."""
