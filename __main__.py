@@ -122,7 +122,7 @@ cluster_monitoring = ClusterMonitoring(
         action_group_id=observability.action_group_id,
         resource_group_name=resource_group.name,
         location=settings.location,
-        workload_namespaces=[service.namespace for service in settings.services.values()],
+        workload_services={service.namespace: name for name, service in settings.services.items()},
     ),
     opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=cluster.kubernetes_ready),
 )

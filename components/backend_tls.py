@@ -2,8 +2,8 @@
 
 API Management requires a gRPC backend reachable over HTTPS (API Management docs: "Import a gRPC
 API"). ARM can create Key Vault *secrets* but not certificates (a data-plane object), so the
-certificate is issued with pulumi-tls and stored as the Key Vault secret `greeter-tls` (key + chain
-in one PEM); the workload mounts it through the Key Vault CSI driver and API Management's
+certificate is issued with pulumi-tls and stored as one Key Vault secret (key + chain in one PEM,
+named `naming.backend_tls_secret_name(service)` by default, `greeter-tls`); the workload mounts it through the Key Vault CSI driver and API Management's
 self-hosted gateway trusts the CA (`ca_certificate_pem`).
 
 Rotation: `early_renewal_hours` makes `pulumi up` re-issue the server certificate that many hours
@@ -23,9 +23,10 @@ import pulumi_tls as tls
 from pulumi_azure_native import keyvault
 
 from .common import depends_on_of, resource_tags, validate_tags
+from .naming import backend_tls_secret_name
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
-DEFAULT_SECRET_NAME = "greeter-tls"
+DEFAULT_SECRET_NAME = backend_tls_secret_name("greeter")
 
 
 @dataclass
@@ -33,7 +34,7 @@ class BackendCertificateArgs:
     """Inputs of `BackendCertificate`."""
 
     vault_name: pulumi.Input[str]
-    """Key Vault that receives the `greeter-tls` secret."""
+    """Key Vault that receives the certificate's secret (`secret_name`)."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the vault."""
     dns_names: list[str] = field(default_factory=list)

@@ -13,8 +13,8 @@ The deploying principal gets no role on the vault: secrets are written through A
 (`Microsoft.KeyVault/vaults/secrets/write` is a management-plane action of the deploy role), and the
 program reads no secret back (docs/decisions.md, "What the deployer needs").
 
-Secrets: the Application Insights connection string, when given, is written as
-`appinsights-connection-string`. Further secrets are named in `secret_names` and their values come in
+Secrets: the Application Insights connection string, when given, is written under the name
+`keyvault_rules.APP_INSIGHTS_SECRET` (the name's one home). Further secrets are named in `secret_names` and their values come in
 as one Input (`secret_values`); values are only ever handled as Pulumi secrets. The stack program reads
 them from the encrypted config object `aks-grpc:secrets` (program/adapters/keyvault.py).
 """
@@ -88,7 +88,8 @@ class SecretStoreArgs:
     tenant_id: pulumi.Input[str]
     """Entra tenant that authorizes access to the vault (`client.tenant_id`)."""
     app_insights_connection_string: pulumi.Input[str] | None = None
-    """Stored as the secret `appinsights-connection-string` (always treated as a secret); None: not written."""
+    """Stored as the secret named `keyvault_rules.APP_INSIGHTS_SECRET` (always treated as a secret);
+    None: not written."""
     sku: KeyVaultSku = KeyVaultSku.STANDARD
     create_mode: VaultCreateMode = VaultCreateMode.DEFAULT
     """`recover` after a destroy: purge protection keeps the name taken while the vault sits soft-deleted."""

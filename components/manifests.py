@@ -20,6 +20,7 @@ from pulumi_kubernetes.core import v1 as core
 from pulumi_kubernetes.meta import v1 as meta
 from pulumi_kubernetes.networking import v1 as networking
 
+from .keyvault_rules import APP_INSIGHTS_SECRET
 from .naming import backend_tls_secret_name
 
 # --- The service contract (service/config.py, service/health_names.py) --------------------------------
@@ -32,7 +33,9 @@ METRICS_PORT = 9464
 HEALTH_LIVENESS = "liveness"
 HEALTH_READINESS = "readiness"
 SECRETS_MOUNT_PATH = "/mnt/secrets"
-APP_INSIGHTS_FILE = "appinsights-connection-string"
+APP_INSIGHTS_FILE = APP_INSIGHTS_SECRET
+"""File the pod reads the connection string from: the platform secret's own name, whatever
+`GrpcServiceArgs.app_insights_secret_name` the vault object has."""
 TMP_PATH = "/tmp"
 
 # --- Platform names (AKS add-ons) ---------------------------------------------------------------------

@@ -643,6 +643,9 @@ class ClusterMonitoringArgs:
     """Region of the rule groups (the Azure Monitor workspace's region)."""
     workload_namespaces: list[str] = field(default_factory=list)
     """Namespaces of the gRPC workloads: alert scope and pod-annotation scraping (at least one)."""
+    workload_services: dict[str, str] = field(default_factory=dict)
+    """Namespace -> name of the gRPC service that owns it (`GrpcService.service_name`): the alerts'
+    `service` label. A namespace without an entry is labelled with the namespace itself."""
     alerts: AlertThresholdsArgs = field(default_factory=AlertThresholdsArgs)
     tags: dict[str, str] = field(default_factory=dict)
     """Tags of the rule groups."""
@@ -655,6 +658,15 @@ def validate_cluster_monitoring_args(args: ClusterMonitoringArgs) -> None:
     for namespace in args.workload_namespaces:
         if len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace):
             raise ValueError(f"ClusterMonitoringArgs.workload_namespaces: {namespace!r} is not a DNS label")
+    for namespace, service in args.workload_services.items():
+        if namespace not in args.workload_namespaces:
+            raise ValueError(
+                f"ClusterMonitoringArgs.workload_services: {namespace!r} is not in workload_namespaces"
+            )
+        if not service:
+            raise ValueError(
+                f"ClusterMonitoringArgs.workload_services: {namespace!r} has an empty service name"
+            )
     if not isinstance(args.alerts, AlertThresholdsArgs):
         raise ValueError("ClusterMonitoringArgs.alerts must be an AlertThresholdsArgs")
     a = args.alerts
@@ -707,6 +719,7 @@ def rule_groups_of(args: ClusterMonitoringArgs) -> list[RuleGroup]:
             grpc_p99_latency_ms=a.grpc_p99_latency_ms,
             hpa_max_replicas_minutes=a.hpa_max_replicas_minutes,
             severity=a.severity,
+            services=args.workload_services,
         ),
     ]
 

@@ -92,9 +92,11 @@ def cluster_monitoring_args(
     action_group_id: pulumi.Input[str],
     resource_group_name: pulumi.Input[str],
     location: pulumi.Input[str],
-    workload_namespaces: list[str],
+    workload_services: dict[str, str],
 ) -> ClusterMonitoringArgs:
-    """ClusterMonitoringArgs of the stack (the provider and the wait go in the component's opts)."""
+    """ClusterMonitoringArgs of the stack (the provider and the wait go in the component's opts).
+    `workload_services` maps each service's namespace to the service's name (`aks-grpc:services`):
+    the namespaces are the alert and scrape scope, the names the alerts' `service` label."""
     return ClusterMonitoringArgs(
         cluster_id=cluster_id,
         cluster_name=cluster_name,
@@ -102,6 +104,7 @@ def cluster_monitoring_args(
         action_group_id=action_group_id,
         resource_group_name=resource_group_name,
         location=location,
-        workload_namespaces=list(workload_namespaces),
+        workload_namespaces=list(workload_services),
+        workload_services=dict(workload_services),
         alerts=alert_thresholds(settings),
     )

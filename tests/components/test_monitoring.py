@@ -340,6 +340,55 @@ def test_grpc_alerts_route_to_the_action_group_with_configured_thresholds(cluste
     assert alerts["GrpcHpaAtMaxReplicas"]["for"] == "PT15M"
 
 
+def test_grpc_alerts_are_labelled_with_the_service_name_of_each_namespace(run_mocked):
+    plan = run_mocked(
+        lambda: build_cluster_monitoring(
+            ("grpc-greeter", "shop-orders"),
+            workload_services={"grpc-greeter": "greeter", "shop-orders": "orders"},
+        )
+    )
+    group = plan.one(
+        "azure-native:alertsmanagement:PrometheusRuleGroup", "cluster-monitoring-GrpcAlertRulesRuleGroup"
+    )
+    by_service: dict[str, list[str]] = {}
+    for rule in group.inputs["rules"]:
+        by_service.setdefault(rule["labels"]["service"], []).append(rule["expression"])
+    assert sorted(by_service) == ["greeter", "orders"]
+    assert all('namespace=~"grpc-greeter"' in e for e in by_service["greeter"])
+    assert all('namespace=~"shop-orders"' in e for e in by_service["orders"])
+    assert all(len(expressions) == 4 for expressions in by_service.values())
+
+
+def test_grpc_alerts_without_a_service_name_are_labelled_with_the_namespace(cluster_plan):
+    group = cluster_plan.one(
+        "azure-native:alertsmanagement:PrometheusRuleGroup", "cluster-monitoring-GrpcAlertRulesRuleGroup"
+    )
+    assert {rule["labels"]["service"] for rule in group.inputs["rules"]} == {"grpc-greeter"}
+
+
+@pytest.mark.parametrize(
+    ("services", "message"),
+    [
+        ({"grpc-orders": "orders"}, "workload_services: 'grpc-orders' is not in workload_namespaces"),
+        ({"grpc-greeter": ""}, "workload_services: 'grpc-greeter' has an empty service name"),
+    ],
+)
+def test_workload_services_name_the_services_of_the_workload_namespaces(services, message):
+    with pytest.raises(ValueError, match=f"^ClusterMonitoringArgs.{message}"):
+        validate_cluster_monitoring_args(
+            ClusterMonitoringArgs(
+                cluster_id=CLUSTER_ID,
+                cluster_name="aks",
+                monitor_workspace_id=AMW_ID,
+                action_group_id=ACTION_GROUP_ID,
+                resource_group_name=RG,
+                location="westeurope",
+                workload_namespaces=["grpc-greeter"],
+                workload_services=services,
+            )
+        )
+
+
 def test_scrape_configmaps_are_valid_kube_system_objects_through_the_cluster_provider(cluster_plan):
     provider = cluster_plan.one("pulumi:providers:kubernetes")
     ready = cluster_plan.one("test:index:ClusterAdmin")
@@ -709,9 +758,11 @@ def test_adapter_maps_the_monitoring_settings_onto_the_args():
         action_group_id=ACTION_GROUP_ID,
         resource_group_name=RG,
         location="westeurope",
-        workload_namespaces=["grpc-greeter"],
+        workload_services={"grpc-greeter": "greeter", "grpc-orders": "orders"},
     )
     assert cluster.alerts == AlertThresholdsArgs(pod_restarts=7, severity=1)
+    assert cluster.workload_namespaces == ["grpc-greeter", "grpc-orders"]
+    assert cluster.workload_services == {"grpc-greeter": "greeter", "grpc-orders": "orders"}
 
 
 @pytest.mark.parametrize("days", [29, 30, 365, 730, 731])

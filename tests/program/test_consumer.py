@@ -60,14 +60,25 @@ EXPECTED_COUNTS = {
     "aksgrpc:aks:AksCluster": 1,
     "azure-native:containerservice:ManagedCluster": 1,
     "azure-native:network:PublicIPAddress": 1,
+    "pulumi:providers:kubernetes": 1,
+    "aksgrpc:service_platform:ServicePlatform": 1,
+    "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
+    "aksgrpc:grpc_service:GrpcService": 2,
+    "kubernetes:core/v1:Namespace": 2,
+    "kubernetes:apps/v1:Deployment": 2,
+    "kubernetes:core/v1:Service": 2,
+    "kubernetes:core/v1:ServiceAccount": 2,
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 2,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
     "aksgrpc:identity:WorkloadIdentity": 2,
     "azure-native:managedidentity:UserAssignedIdentity": 3,
     "azure-native:managedidentity:FederatedIdentityCredential": 2,
     "aksgrpc:backend_tls:BackendCertificate": 2,
     "azure-native:keyvault:Secret": 2,
 }
-"""Resource type -> how many the consumer registers (a cluster with its egress IP, and two services;
-the third identity is the cluster's control plane)."""
+"""Resource type -> how many the consumer registers (a cluster with its egress IP and Kubernetes
+provider, one service platform with the mesh's only Telemetry, and two services each with its own
+namespace, workload and identity; the third identity is the cluster's control plane)."""
 
 MYPY = [sys.executable, "-m", "mypy", "--config-file=", "--strict", "--disallow-any-unimported"]
 MYPY += ["--cache-dir", str(BUILD / "consumer-mypy-cache"), "--no-error-summary"]
@@ -76,10 +87,10 @@ no implicit re-exports...) and refusing values that are `Any` because an import 
 
 MYPY_PROBE = textwrap.dedent(
     """
-    from aks_grpc import WorkloadIdentity, WorkloadIdentityArgs
+    from aks_grpc import GrpcService, GrpcServiceArgs
 
-    wrong: int = WorkloadIdentity  # an Any export would pass silently
-    args = WorkloadIdentityArgs(name=1)  # a typed dataclass refuses this
+    wrong: int = GrpcService  # an Any export would pass silently
+    args = GrpcServiceArgs(service_name=1)  # a typed dataclass refuses this
     """
 )
 
@@ -133,8 +144,8 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
         for r in _of_type(report, "azure-native:managedidentity:FederatedIdentityCredential")
     }
     assert set(credentials) == {
-        "system:serviceaccount:orders:orders-api",
-        "system:serviceaccount:billing:billing-api",
+        "system:serviceaccount:shop-orders:orders",
+        "system:serviceaccount:shop-billing:billing",
     }
     # The services federate with the cluster's own OIDC issuer (an AksCluster output, faked by the mocks).
     issuers = {c["issuer"] for c in credentials.values()}
@@ -143,6 +154,11 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
     identities = _of_type(report, "azure-native:managedidentity:UserAssignedIdentity")
     service_identities = [r["inputs"]["resourceName"] for r in identities if r["parent"] in wrappers]
     assert sorted(service_identities) == ["id-billing", "id-orders"]
+    # Each service identity sits inside its own GrpcService.
+    services = {r["name"]: r["urn"] for r in _of_type(report, "aksgrpc:grpc_service:GrpcService")}
+    assert set(services) == {"orders", "billing"}
+    parents = {r["parent"] for r in _of_type(report, "aksgrpc:identity:WorkloadIdentity")}
+    assert parents == set(services.values())
     cluster = _of_type(report, "azure-native:containerservice:ManagedCluster")[0]["inputs"]
     assert cluster["resourceName"] == "aks-consumer"
     assert cluster["oidcIssuerProfile"]["enabled"] is True
@@ -152,7 +168,54 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
     assert {r["inputs"]["vaultName"] for r in secrets} == {"kv-consumer"}
     public_ip = _of_type(report, "azure-native:network:PublicIPAddress")[0]["inputs"]
     assert public_ip["sku"]["name"] == "Standard" and public_ip["zones"] == ["1", "2", "3"]
-    assert {"ordersClientId", "billingClientId", "egressIp", "clusterName"} <= set(report["outputs"])
+    assert {"ordersClientId", "billingClientId", "ordersHost", "billingHost"} <= set(report["outputs"])
+    assert {"egressIp", "clusterName"} <= set(report["outputs"])
+    assert report["outputs"]["ordersHost"] == "orders.shop-orders.svc.cluster.local"
+
+
+def test_the_services_run_in_their_own_namespaces_on_the_clusters_provider(report: dict[str, Any]) -> None:
+    provider = _of_type(report, "pulumi:providers:kubernetes")[0]["urn"]
+    kubernetes = [r for r in report["resources"] if r["type"].startswith("kubernetes:")]
+    assert kubernetes and {r["provider"] for r in kubernetes} == {provider}
+    namespaces = sorted(
+        r["inputs"]["metadata"]["name"] for r in _of_type(report, "kubernetes:core/v1:Namespace")
+    )
+    assert namespaces == ["shop-billing", "shop-orders"]
+    deployments = {
+        r["inputs"]["metadata"]["name"]: r["inputs"]
+        for r in _of_type(report, "kubernetes:apps/v1:Deployment")
+    }
+    assert {name: d["metadata"]["namespace"] for name, d in deployments.items()} == {
+        "orders": "shop-orders",
+        "billing": "shop-billing",
+    }
+    images = {
+        name: d["spec"]["template"]["spec"]["containers"][0]["image"] for name, d in deployments.items()
+    }
+    assert images == {
+        "orders": "acrconsumer.azurecr.io/orders:1.4.0",
+        "billing": "acrconsumer.azurecr.io/billing:2.0.1",
+    }
+    grpc_ports = {
+        r["inputs"]["metadata"]["name"]: [
+            p["name"] for p in r["inputs"]["spec"]["ports"] if p["appProtocol"] == "grpc"
+        ]
+        for r in _of_type(report, "kubernetes:core/v1:Service")
+    }
+    assert grpc_ports == {"orders": ["grpc-orders"], "billing": ["grpc-billing"]}
+    # The mesh-wide Telemetry exists once (the platform's), however many services share the cluster.
+    (telemetry,) = _of_type(report, "kubernetes:telemetry.istio.io/v1:Telemetry")
+    assert telemetry["inputs"]["metadata"]["name"] == "mesh-default"
+    assert telemetry["inputs"]["metadata"]["namespace"] == "aks-istio-system"
+    assert telemetry["parent"] == _of_type(report, "aksgrpc:service_platform:ServicePlatform")[0]["urn"]
+    # Each service's pods read their own TLS secret from the vault.
+    classes = {
+        r["inputs"]["metadata"]["namespace"]: r["inputs"]["spec"]["parameters"]["objects"]
+        for r in _of_type(report, "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+    }
+    assert set(classes) == {"shop-orders", "shop-billing"}
+    assert "orders-tls" in classes["shop-orders"] and "billing-tls" not in classes["shop-orders"]
+    assert "billing-tls" in classes["shop-billing"] and "orders-tls" not in classes["shop-billing"]
 
 
 def test_mypy_sees_the_installed_packages_real_types(venv: Path, tmp_path: Path) -> None:
@@ -174,5 +237,5 @@ def test_mypy_sees_the_installed_packages_real_types(venv: Path, tmp_path: Path)
     assert by_file.get(CONSUMER, []) == [], "\n".join(by_file[CONSUMER])
     probe_errors = by_file.get(probe, [])
     # Both lines of the probe must fail: mypy sees the class and the dataclass, not `Any`.
-    assert any("type[WorkloadIdentity]" in e and '"int"' in e for e in probe_errors), result.stdout
-    assert any("WorkloadIdentityArgs" in e for e in probe_errors), result.stdout
+    assert any("type[GrpcService]" in e and '"int"' in e for e in probe_errors), result.stdout
+    assert any("GrpcServiceArgs" in e for e in probe_errors), result.stdout
