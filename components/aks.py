@@ -229,7 +229,7 @@ class ClusterEgress(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterEgressArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:aks:ClusterEgress", name, None, opts)
+        super().__init__("aksgrpc:index:ClusterEgress", name, None, opts)
         validate_zones(list(args.zones))
         self.public_ip = network.PublicIPAddress(
             f"{name}-ip",
@@ -540,7 +540,7 @@ class AksCluster(pulumi.ComponentResource):
     kubelogin_mode: str
 
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:aks:AksCluster", name, None, opts)
+        super().__init__("aksgrpc:index:AksCluster", name, None, opts)
         for warning in validate_aks_cluster_args(args) or []:
             pulumi.log.warn(warning, resource=self)
         child = pulumi.ResourceOptions(parent=self)

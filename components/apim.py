@@ -87,7 +87,7 @@ class GrpcApiGateway(pulumi.ComponentResource):
         args: GrpcApiGatewayArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("aksgrpc:apim:GrpcApiGateway", name, None, without_dependencies(opts))
+        super().__init__("aksgrpc:index:GrpcApiGateway", name, None, without_dependencies(opts))
         validate_grpc_api_gateway_args(args)
         # What the Kubernetes objects and the Key Vault secret writes wait for (apim_opts.py).
         ready = opts_dependencies(opts)

@@ -117,7 +117,7 @@ class GrpcApi(pulumi.ComponentResource):
     """APIM id of the backend CA certificate (for the gateway's certificate authorities)."""
 
     def __init__(self, name: str, args: GrpcApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:apim:GrpcApi", name, None, opts)
+        super().__init__("aksgrpc:index:GrpcApi", name, None, opts)
         api = args.api
         validate_grpc_api_definition(api)
         if args.gateway_replicas < 1:

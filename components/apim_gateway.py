@@ -154,7 +154,7 @@ class SelfHostedGateway(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SelfHostedGatewayArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:apim:SelfHostedGateway", name, None, without_dependencies(opts))
+        super().__init__("aksgrpc:index:SelfHostedGateway", name, None, without_dependencies(opts))
         validate_self_hosted_gateway_args(args)
         self.gateway_name = args.gateway.name
         self.gateway_service_host = f"{args.gateway.name}.{args.gateway.namespace}.svc.cluster.local"

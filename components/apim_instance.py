@@ -100,7 +100,7 @@ class ApimInstance(pulumi.ComponentResource):
     """Object id of the service's system-assigned identity."""
 
     def __init__(self, name: str, args: ApimInstanceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:apim:ApimInstance", name, None, opts)
+        super().__init__("aksgrpc:index:ApimInstance", name, None, opts)
         validate_apim_instance_args(args)
         child = pulumi.ResourceOptions(parent=self)
         self.service = apimanagement.ApiManagementService(

@@ -55,7 +55,7 @@ class ApiProduct(pulumi.ComponentResource):
     """Key Vault secret holding the primary subscription key."""
 
     def __init__(self, name: str, args: ApiProductArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:apim:ApiProduct", name, None, without_dependencies(opts))
+        super().__init__("aksgrpc:index:ApiProduct", name, None, without_dependencies(opts))
         definition = args.product
         if not definition.product_id:
             raise ValueError("product.product_id: must be set")

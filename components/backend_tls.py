@@ -215,7 +215,7 @@ class BackendCertificate(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: BackendCertificateArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:backend_tls:BackendCertificate", name, None, opts)
+        super().__init__("aksgrpc:index:BackendCertificate", name, None, opts)
         validate_backend_certificate_args(args)
         child = pulumi.ResourceOptions(parent=self)
         subject_org = args.organization

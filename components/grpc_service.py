@@ -222,7 +222,7 @@ class GrpcService(pulumi.ComponentResource):
     tls_secret_name: str
 
     def __init__(self, name: str, args: GrpcServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:grpc_service:GrpcService", name, None, opts)
+        super().__init__("aksgrpc:index:GrpcService", name, None, opts)
         validate_grpc_service_args(args)
         app = args.service_name
         self.namespace = args.namespace or f"grpc-{app}"

@@ -127,7 +127,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:identity:WorkloadIdentity", name, None, opts)
+        super().__init__("aksgrpc:index:WorkloadIdentity", name, None, opts)
         validate_workload_identity_args(args)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -153,7 +153,7 @@ class ServiceImage(pulumi.ComponentResource):
     """`<repo>:<tag>@sha256:<digest>` of the pushed image."""
 
     def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:image:ServiceImage", name, None, opts)
+        super().__init__("aksgrpc:index:ServiceImage", name, None, opts)
         validate_service_image_args(args)
         self.tag = source_tree_tag(Path(args.context), args.dockerfile)
         child = pulumi.ResourceOptions(parent=self)

@@ -196,7 +196,7 @@ class SecretStore(pulumi.ComponentResource):
     """Every secret written, by its name (the CSI `objectName`)."""
 
     def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("aksgrpc:keyvault:SecretStore", name, None, opts)
+        super().__init__("aksgrpc:index:SecretStore", name, None, opts)
         validate_secret_store_args(args)
         child = pulumi.ResourceOptions(parent=self)
         self._tags = resource_tags(args.tags)

@@ -334,7 +334,7 @@ class Observability(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:monitoring:Observability", name, None, opts)
+        super().__init__("aksgrpc:index:Observability", name, None, opts)
         validate_observability_args(args)
         self._name, self._args = name, args
         self._child = pulumi.ResourceOptions(parent=self)
@@ -734,7 +734,7 @@ class ClusterMonitoring(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:monitoring:ClusterMonitoring", name, None, opts)
+        super().__init__("aksgrpc:index:ClusterMonitoring", name, None, opts)
         validate_cluster_monitoring_args(args)
         tags = resource_tags(args.tags)
         self.rule_groups: dict[str, alertsmanagement.PrometheusRuleGroup] = {}

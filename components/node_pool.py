@@ -200,7 +200,7 @@ class NodePool(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NodePoolComponentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:node_pool:NodePool", name, None, opts)
+        super().__init__("aksgrpc:index:NodePool", name, None, opts)
         validate_node_pool_args(args.pool)
         self.pool_name = hashed_pool_name(args.name_prefix, pool_create_only_settings(args.pool, args.zones))
         self.agent_pool = containerservice.AgentPool(

@@ -81,7 +81,7 @@ class ServicePlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ServicePlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("aksgrpc:service_platform:ServicePlatform", name, None, opts)
+        super().__init__("aksgrpc:index:ServicePlatform", name, None, opts)
         validate_service_platform_args(args)
         labels = dict(args.labels) if args.labels else {"app.kubernetes.io/part-of": "aks-grpc"}
         child = pulumi.ResourceOptions(parent=self)

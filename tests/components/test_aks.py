@@ -184,7 +184,7 @@ def test_control_plane_identity_is_a_user_assigned_child(build):
     plan = build()
     identity = plan.one("azure-native:managedidentity:UserAssignedIdentity", "cluster-identity")
     assert identity.inputs["resourceName"] == "id-grpc-dev-weu-aks"
-    assert identity.parent == plan.one("aksgrpc:aks:AksCluster").urn
+    assert identity.parent == plan.one("aksgrpc:index:AksCluster").urn
     cluster = _cluster(plan)
     assert cluster["identity"]["type"] == "UserAssigned"
     assert cluster["identity"]["userAssignedIdentities"] == [
@@ -769,7 +769,7 @@ def test_egress_ip_is_a_static_standard_ip_in_the_cluster_zones(run_mocked, envi
     assert ip.inputs["publicIPAddressVersion"] == "IPv4"
     assert ip.inputs["publicIpAddressName"] == f"pip-grpc-{environment}-weu-aks-egress"
     assert ip.inputs.get("zones") == (zones or None)
-    assert ip.parent == plan.one("aksgrpc:aks:ClusterEgress").urn
+    assert ip.parent == plan.one("aksgrpc:index:ClusterEgress").urn
     assert plan.outputs["address"].startswith("203.0.113.")
     assert plan.outputs["id"].endswith(f"/publicIPAddresses/pip-grpc-{environment}-weu-aks-egress")
 
@@ -862,7 +862,7 @@ def test_a_library_user_gets_the_secure_defaults_from_args_alone(run_mocked):
     user = plan.one(AGENT_POOL, "lib-user-pool")
     assert user.inputs["mode"] == "User" and user.inputs["enableAutoScaling"] is True
     assert (user.inputs["minCount"], user.inputs["maxCount"]) == (2, 10)
-    assert user.parent == plan.one("aksgrpc:node_pool:NodePool", "lib-user").urn
+    assert user.parent == plan.one("aksgrpc:index:NodePool", "lib-user").urn
     assert plan.one(REGISTRY).inputs["registryName"] == "crlib0001"
     deployer = _by_name(plan, ROLE, "lib-deployer-admin")
     assert deployer["principalType"] == "User"
@@ -920,7 +920,7 @@ def test_node_pool_is_a_component_over_one_autoscaled_agent_pool(run_mocked, ign
     agent_pool = plan.one(AGENT_POOL, "batch-pool")
     expected_name = hashed_pool_name("batch", pool_create_only_settings(pool, ["1", "2"]))
     assert plan.outputs["poolName"] == expected_name
-    assert agent_pool.parent == plan.one("aksgrpc:node_pool:NodePool", "batch").urn
+    assert agent_pool.parent == plan.one("aksgrpc:index:NodePool", "batch").urn
     assert agent_pool.inputs == {
         "resourceGroupName": "rg-lib",
         "resourceName": "aks-lib",

@@ -109,7 +109,7 @@ def test_no_private_key_appears_in_plain_text(plan):
 
 
 def test_children_belong_to_the_component(plan):
-    component = plan.one("aksgrpc:backend_tls:BackendCertificate", "backend-tls")
+    component = plan.one("aksgrpc:index:BackendCertificate", "backend-tls")
     children = [r for r in plan.resources if r.name.startswith("backend-tls-")]
     assert len(children) == 6
     assert all(r.parent == component.urn for r in children)

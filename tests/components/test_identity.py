@@ -74,7 +74,7 @@ def test_identity_gets_its_role_on_the_given_scope_only(plan: Plan) -> None:
         f"/roleDefinitions/{azure_ids.KEY_VAULT_SECRETS_USER}"
     )
     assert assignment.inputs["principalType"] == "ServicePrincipal"
-    assert assignment.parent == plan.one("aksgrpc:identity:WorkloadIdentity").urn
+    assert assignment.parent == plan.one("aksgrpc:index:WorkloadIdentity").urn
 
 
 def test_credential_names_fit_the_azure_rule() -> None:

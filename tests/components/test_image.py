@@ -24,7 +24,7 @@ from tests.program.test_first_deploy import plan_with
 from tools.mock_engine import DEPLOYER_OBJECT_ID, FAKE_ACR_REFRESH_TOKEN, FAKE_ENTRA_TOKEN, Plan
 
 IMAGE = "docker-build:index:Image"
-COMPONENT = "aksgrpc:image:ServiceImage"
+COMPONENT = "aksgrpc:index:ServiceImage"
 REGISTRY = "azure-native:containerregistry:Registry"
 ROLE = "azure-native:authorization:RoleAssignment"
 SLEEP = "time:index/sleep:Sleep"

@@ -228,7 +228,7 @@ def test_without_grafana_there_is_no_grafana_and_no_role_assignment(plan_without
 
 
 def test_every_child_is_parented_to_the_component(plan):
-    component = plan.one("aksgrpc:monitoring:Observability")
+    component = plan.one("aksgrpc:index:Observability")
     children = [r for r in plan.resources if r.type.startswith("azure-native:")]
     assert children and all(r.parent == component.urn for r in children)
 

@@ -5,7 +5,9 @@ The list is `SCHEMA_COMPONENTS` in components/provider.py (what the provider hos
 each field it cannot map.
 """
 
+import inspect
 import json
+import re
 import runpy
 import tomllib
 from dataclasses import dataclass, field
@@ -105,3 +107,18 @@ def test_the_report_names_every_field_the_analyzer_refuses() -> None:
     assert problems[0].startswith("_ProbeArgs.depends_on (input `list[pulumi.resource.Resource]`)")
     assert problems[1].startswith("nested -> _NestedProbeArgs.mode (input `Literal['a', 'b']`)")
     assert problems[2].startswith("_Probe.child (output `Resource`)")
+
+
+def test_each_component_registers_under_the_token_the_schema_advertises() -> None:
+    """A program in another language asks the provider for `aksgrpc:index:<Type>` (the analyzer puts every
+    component in the `index` module); the provider builds the class, which registers itself with its own
+    token, and the engine takes that URN. Both must be the same string."""
+    schema = json.loads((REPO_ROOT / SCHEMA_FILE).read_text(encoding="utf-8"))
+    registered: dict[str, str] = {}
+    for component in SCHEMA_COMPONENTS:
+        source = inspect.getsource(component.__init__)
+        match = re.search(r'super\(\).__init__\(\s*"([^"]+)"', source)
+        assert match, f"{component.__name__}.__init__ must call super().__init__ with a literal type token"
+        registered[component.__name__] = match.group(1)
+    advertised = {token.rsplit(":", 1)[1]: token for token in schema["resources"]}
+    assert registered == advertised

@@ -56,24 +56,24 @@ RUNNER = textwrap.dedent(
 
 EXPECTED_COUNTS = {
     "azure-native:resources:ResourceGroup": 1,
-    "aksgrpc:aks:ClusterEgress": 1,
-    "aksgrpc:aks:AksCluster": 1,
+    "aksgrpc:index:ClusterEgress": 1,
+    "aksgrpc:index:AksCluster": 1,
     "azure-native:containerservice:ManagedCluster": 1,
     "azure-native:network:PublicIPAddress": 1,
     "pulumi:providers:kubernetes": 1,
-    "aksgrpc:service_platform:ServicePlatform": 1,
+    "aksgrpc:index:ServicePlatform": 1,
     "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
-    "aksgrpc:grpc_service:GrpcService": 2,
+    "aksgrpc:index:GrpcService": 2,
     "kubernetes:core/v1:Namespace": 2,
     "kubernetes:apps/v1:Deployment": 2,
     "kubernetes:core/v1:Service": 2,
     "kubernetes:core/v1:ServiceAccount": 2,
     "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass": 2,
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 2,
-    "aksgrpc:identity:WorkloadIdentity": 2,
+    "aksgrpc:index:WorkloadIdentity": 2,
     "azure-native:managedidentity:UserAssignedIdentity": 3,
     "azure-native:managedidentity:FederatedIdentityCredential": 2,
-    "aksgrpc:backend_tls:BackendCertificate": 2,
+    "aksgrpc:index:BackendCertificate": 2,
     "azure-native:keyvault:Secret": 2,
 }
 """Resource type -> how many the consumer registers (a cluster with its egress IP and Kubernetes
@@ -150,14 +150,14 @@ def test_the_services_get_their_own_identity_and_certificate(report: dict[str, A
     # The services federate with the cluster's own OIDC issuer (an AksCluster output, faked by the mocks).
     issuers = {c["issuer"] for c in credentials.values()}
     assert len(issuers) == 1 and next(iter(issuers)).startswith("https://westeurope.oic.prod-aks.azure.com/")
-    wrappers = {r["urn"] for r in _of_type(report, "aksgrpc:identity:WorkloadIdentity")}
+    wrappers = {r["urn"] for r in _of_type(report, "aksgrpc:index:WorkloadIdentity")}
     identities = _of_type(report, "azure-native:managedidentity:UserAssignedIdentity")
     service_identities = [r["inputs"]["resourceName"] for r in identities if r["parent"] in wrappers]
     assert sorted(service_identities) == ["id-billing", "id-orders"]
     # Each service identity sits inside its own GrpcService.
-    services = {r["name"]: r["urn"] for r in _of_type(report, "aksgrpc:grpc_service:GrpcService")}
+    services = {r["name"]: r["urn"] for r in _of_type(report, "aksgrpc:index:GrpcService")}
     assert set(services) == {"orders", "billing"}
-    parents = {r["parent"] for r in _of_type(report, "aksgrpc:identity:WorkloadIdentity")}
+    parents = {r["parent"] for r in _of_type(report, "aksgrpc:index:WorkloadIdentity")}
     assert parents == set(services.values())
     cluster = _of_type(report, "azure-native:containerservice:ManagedCluster")[0]["inputs"]
     assert cluster["resourceName"] == "aks-consumer"
@@ -207,7 +207,7 @@ def test_the_services_run_in_their_own_namespaces_on_the_clusters_provider(repor
     (telemetry,) = _of_type(report, "kubernetes:telemetry.istio.io/v1:Telemetry")
     assert telemetry["inputs"]["metadata"]["name"] == "mesh-default"
     assert telemetry["inputs"]["metadata"]["namespace"] == "aks-istio-system"
-    assert telemetry["parent"] == _of_type(report, "aksgrpc:service_platform:ServicePlatform")[0]["urn"]
+    assert telemetry["parent"] == _of_type(report, "aksgrpc:index:ServicePlatform")[0]["urn"]
     # Each service's pods read their own TLS secret from the vault.
     classes = {
         r["inputs"]["metadata"]["namespace"]: r["inputs"]["spec"]["parameters"]["objects"]

@@ -8,7 +8,7 @@ from tests.conftest import STACKS
 from tools.mock_engine import Plan, RecordedResource
 
 APIM_SERVICE = "azure-native:apimanagement:ApiManagementService"
-API_GATEWAY_COMPONENT = "aksgrpc:apim:GrpcApiGateway"
+API_GATEWAY_COMPONENT = "aksgrpc:index:GrpcApiGateway"
 
 
 def waits_on(plan: Plan, resource: RecordedResource) -> set[str]:
@@ -90,7 +90,7 @@ def test_cluster_identities_vault_and_backend_certificate_do_not_wait_on_apim(pl
 
 def test_no_service_object_waits_on_apim(plan):
     service = apim_service(plan)
-    for component_type in ("aksgrpc:grpc_service:GrpcService", "aksgrpc:service_platform:ServicePlatform"):
+    for component_type in ("aksgrpc:index:GrpcService", "aksgrpc:index:ServicePlatform"):
         for component in plan.of_type(component_type):
             children = [r for r in plan.resources if component.urn in ancestors(plan, r)]
             assert children, component.name

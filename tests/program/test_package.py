@@ -113,7 +113,7 @@ def test_installed_package_builds_a_component_in_a_consumer_program(tmp_path: Pa
     assert report["package"].startswith(str(site)), report["package"]
     assert report["components"] is False, "the installed package is aks_grpc, not a top-level components"
     by_type = {r["type"]: r for r in report["registered"]}
-    assert "aksgrpc:identity:WorkloadIdentity" in by_type
+    assert "aksgrpc:index:WorkloadIdentity" in by_type
     credential = by_type["azure-native:managedidentity:FederatedIdentityCredential"]["inputs"]
     assert credential["subject"] == "system:serviceaccount:orders:orders-api"
     assert credential["issuer"] == "https://issuer.example/"

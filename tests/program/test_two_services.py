@@ -76,8 +76,8 @@ def test_cluster_wide_objects_exist_once(plan: Plan) -> None:
     assert [(p.inputs["metadata"]["namespace"], p.inputs["metadata"]["name"]) for p in patches] == [
         ("kube-system", "keda-operator")
     ]
-    assert len(plan.of_type("aksgrpc:service_platform:ServicePlatform")) == 1
-    assert len(plan.of_type("aksgrpc:grpc_service:GrpcService")) == len(SERVICES)
+    assert len(plan.of_type("aksgrpc:index:ServicePlatform")) == 1
+    assert len(plan.of_type("aksgrpc:index:GrpcService")) == len(SERVICES)
 
 
 def test_orders_scales_with_keda_on_its_own_grpc_service_through_the_platform_identity(plan: Plan) -> None:
@@ -131,7 +131,7 @@ def test_port_names_secret_names_and_identities_differ_per_service(plan: Plan) -
 
 
 def test_each_service_has_its_own_backend_certificate(plan: Plan) -> None:
-    certificates = plan.of_type("aksgrpc:backend_tls:BackendCertificate")
+    certificates = plan.of_type("aksgrpc:index:BackendCertificate")
     assert sorted(c.name for c in certificates) == ["greeter-backend-tls", "orders-backend-tls"]
     common_names = {
         r.inputs["subject"]["commonName"] for r in plan.of_type("tls:index/certRequest:CertRequest")
