@@ -51,9 +51,11 @@ from .aks_rules import (
     validate_zones,
 )
 from .common import (
+    DiagnosticsArgs,
+    LockLevel,
     PrincipalType,
     RoleAssignmentArgs,
-    diagnostic_setting,
+    diagnostic_settings,
     management_lock,
     role_assignment,
     role_assignments,
@@ -437,11 +439,11 @@ class AksClusterArgs:
     """Turn on the KEDA add-on (workloads scale on Prometheus metrics)."""
     dapr: DaprExtensionArgs | None = None
     """Install the Dapr cluster extension when given."""
-    diagnostics: pulumi.Input[str] | None = None
-    """Log Analytics workspace id for the cluster's resource logs (uniform knob)."""
+    diagnostics: DiagnosticsArgs | None = None
+    """Where the cluster's resource logs go (uniform knob; no categories: `CLUSTER_LOG_CATEGORIES`)."""
     role_assignments: list[RoleAssignmentArgs] = field(default_factory=list)
     """Extra role assignments scoped to the cluster (uniform knob)."""
-    lock: str | None = None
+    lock: LockLevel | None = None
     """`CanNotDelete` or `ReadOnly` lock on the cluster (uniform knob)."""
     tags: dict[str, pulumi.Input[str]] | None = None
     """Extra tags (the stack transformation already adds the standard ones)."""
@@ -590,16 +592,12 @@ class AksCluster(pulumi.ComponentResource):
         self.maintenance_configurations = _maintenance_configurations(name, args, cluster.name, child)
         # Monitoring associations, scoped to the cluster (the rules and endpoint live in Observability).
         self.data_collection_associations = _monitoring_associations(name, args, cluster.id, child)
-        self.diagnostic_setting = (
-            diagnostic_setting(
-                f"{name}-diagnostics",
-                resource_id=cluster.id,
-                workspace_id=args.diagnostics,
-                categories=CLUSTER_LOG_CATEGORIES,
-                opts=child,
-            )
-            if args.diagnostics is not None
-            else None
+        self.diagnostic_setting = diagnostic_settings(
+            f"{name}-diagnostics",
+            resource_id=cluster.id,
+            diagnostics=args.diagnostics,
+            default_categories=CLUSTER_LOG_CATEGORIES,
+            opts=child,
         )
         if args.dapr is not None:
             self.dapr = _dapr_extension(

@@ -14,10 +14,14 @@ import datetime
 import ipaddress
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .istio_revisions import check_revisions
 from .kubernetes_versions import LONG_TERM_SUPPORT_PLAN, check_kubernetes_minor
 from .vm_sizes import EPHEMERAL_OS_DISK_MAX_GB
+
+if TYPE_CHECKING:  # the enum's module imports the Azure SDK, which the settings must not pay for
+    from .common import LockLevel
 
 Problems = list[tuple[str, str]]
 
@@ -278,7 +282,7 @@ def validate_login(login_mode: str, deployer_client_id_known: bool) -> None:
         _raise([("deployer_client_id", "the spn kubelogin mode needs the service principal's client id")])
 
 
-def validate_lock(lock: str | None) -> None:
+def validate_lock(lock: "LockLevel | str | None") -> None:
     """A management lock level Azure knows."""
     if lock not in (None, *LOCK_LEVELS):
         _raise([("lock", f"must be CanNotDelete or ReadOnly, got {lock!r}")])

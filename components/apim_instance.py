@@ -11,7 +11,7 @@ import pulumi
 from pulumi_azure_native import apimanagement
 
 from .apim_rules import validate_apim_capacity, validate_apim_sku
-from .common import diagnostic_setting, management_lock
+from .common import DiagnosticsArgs, LockLevel, diagnostic_settings, management_lock, validate_lock_level
 
 # Manage protocols and ciphers in Azure API Management (customProperties, string values). Applies to
 # the instance's managed gateway; the self-hosted gateway gets the equivalent container settings.
@@ -68,9 +68,9 @@ class ApimInstanceArgs:
     """Secret: the logger's credential (required with `app_insights_id`)."""
     app_insights_sampling_percentage: float = 100.0
     """Share of gateway requests traced to Application Insights (all APIs of the instance)."""
-    diagnostics: pulumi.Input[str] | None = None
-    """Log Analytics workspace id for the diagnostic setting (GatewayLogs)."""
-    lock: str | None = None
+    diagnostics: DiagnosticsArgs | None = None
+    """Where the gateway logs go (uniform knob; no categories: `GatewayLogs`)."""
+    lock: LockLevel | None = None
     """`CanNotDelete` or `ReadOnly` on the service, or none."""
 
 
@@ -84,8 +84,7 @@ def validate_apim_instance_args(args: ApimInstanceArgs) -> None:
         raise ValueError(
             f"app_insights_sampling_percentage: must be 0-100 (got {args.app_insights_sampling_percentage})"
         )
-    if args.lock not in (None, "CanNotDelete", "ReadOnly"):
-        raise ValueError(f"lock: must be CanNotDelete, ReadOnly or none (got {args.lock!r})")
+    validate_lock_level(args.lock, "lock")
 
 
 class ApimInstance(pulumi.ComponentResource):
@@ -120,14 +119,13 @@ class ApimInstance(pulumi.ComponentResource):
             opts=child,
         )
         management_lock(f"{name}-lock", scope=self.service.id, level=args.lock, opts=child)
-        if args.diagnostics is not None:
-            diagnostic_setting(
-                f"{name}-diagnostics",
-                resource_id=self.service.id,
-                workspace_id=args.diagnostics,
-                categories=["GatewayLogs"],
-                opts=child,
-            )
+        diagnostic_settings(
+            f"{name}-diagnostics",
+            resource_id=self.service.id,
+            diagnostics=args.diagnostics,
+            default_categories=["GatewayLogs"],
+            opts=child,
+        )
         self.logger = self._app_insights_logger(name, args, child)
 
         self.service_name = self.service.name

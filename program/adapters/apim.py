@@ -11,6 +11,7 @@ from components.apim_instance import ApimInstanceArgs, ApimSku
 from components.apim_policy import JwtValidation
 from components.apim_product import ApiProductDefinition
 from components.apim_rules import proto_services
+from components.common import DiagnosticsArgs
 from program.settings import ApimSettings
 
 
@@ -84,7 +85,7 @@ def grpc_api_gateway_args(
             app_insights_id=app_insights_id,
             app_insights_instrumentation_key=app_insights_instrumentation_key,
             app_insights_sampling_percentage=settings.app_insights_sampling_percentage,
-            diagnostics=diagnostics,
+            diagnostics=DiagnosticsArgs(workspace_id=diagnostics) if diagnostics is not None else None,
         ),
         apis=[grpc_api_definition(settings, service) for service in services],
         resource_group_id=resource_group_id,

@@ -27,6 +27,7 @@ from components.aks import (
     NodePoolArgs,
     RegistrySku,
 )
+from components.common import DiagnosticsArgs
 from components.kubeconfig import LOGIN_MODES, KubeloginMode
 from components.naming import StackNames
 from program.adapters.deployer import deployer_principal_type
@@ -167,5 +168,5 @@ def cluster_args(
         data_collection_endpoint_id=data_collection_endpoint_id,
         keda_enabled=keda_enabled,
         dapr=dapr,
-        diagnostics=diagnostics,
+        diagnostics=DiagnosticsArgs(workspace_id=diagnostics) if diagnostics is not None else None,
     )

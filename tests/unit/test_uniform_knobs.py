@@ -213,3 +213,32 @@ def test_the_components_taking_the_knobs_pass_pulumis_component_schema_analyzer(
         components["SecretStore"].inputs
     )
     assert "logAnalyticsWorkspaceId" in components["Observability"].outputs
+
+
+def test_every_args_class_spells_the_shared_knobs_with_the_shared_types() -> None:
+    """AVM style: a reader who learned `lock`/`diagnostics`/`role_assignments` on one component knows them
+    on every other, so no Args class may declare them with a type of its own."""
+    import dataclasses
+
+    import components
+
+    shared = {
+        "lock": LockLevel | None,
+        "diagnostics": DiagnosticsArgs | None,
+        "role_assignments": list[RoleAssignmentArgs],
+    }
+    args_classes = [
+        getattr(components, name)
+        for name in components.__all__
+        if name.endswith("Args") and dataclasses.is_dataclass(getattr(components, name))
+    ]
+    checked, wrong = 0, {}
+    for cls in args_classes:
+        hints = {f.name: f.type for f in dataclasses.fields(cls)}  # no string annotations in components
+        for knob, expected in shared.items():
+            if knob in hints:
+                checked += 1
+                if hints[knob] != expected:
+                    wrong[f"{cls.__name__}.{knob}"] = hints[knob]
+    assert checked >= 8, f"the knobs must be found on the Azure-facing Args (found {checked})"
+    assert not wrong, f"use the shared knob types from components/common.py: {wrong}"
