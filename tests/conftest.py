@@ -23,6 +23,16 @@ EXAMPLE_STACKS: dict[str, tuple[str, Path]] = {
 }
 """Example stack files planned like the stacks (`--stack dev --stack-file examples/two-services.yaml`)."""
 
+PLANNED_STACKS = [*STACKS, *EXAMPLE_STACKS]
+"""Every stack file the suite plans: the shipped stacks and the examples, held to the same invariants."""
+
+
+def stack_file(stack: str) -> Path:
+    """The stack file of a stack in `stacks/` or of an `EXAMPLE_STACKS` entry."""
+    return (
+        EXAMPLE_STACKS[stack][1] if stack in EXAMPLE_STACKS else REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+    )
+
 
 def plan_named(stack: str) -> Plan:
     """`plan_stack` of a stack in `stacks/` or of an example stack file (`EXAMPLE_STACKS`)."""

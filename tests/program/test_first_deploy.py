@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.protection import STATEFUL_TYPES
-from tests.conftest import STACKS
+from tests.conftest import PLANNED_STACKS
 from tools.mock_engine import DEPLOYER_OBJECT_ID, Plan
 from tools.offline_plan import STACKS_DIR, plan_stack
 
@@ -31,7 +31,7 @@ def plan_with(tmp_path: Path, stack: str, **config: Any) -> Plan:
     return plan_stack(stack, stack_file)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_the_vault_firewall_admits_the_cluster_egress_ip(
     stack: str, stack_plan: Callable[[str], Plan]
 ) -> None:
@@ -49,7 +49,7 @@ def test_the_vault_firewall_admits_the_cluster_egress_ip(
     assert ip.urn in cluster.dependencies
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_the_secret_provider_classes_read_the_vault_that_admits_the_egress(
     stack: str, stack_plan: Callable[[str], Plan]
 ) -> None:
@@ -60,14 +60,14 @@ def test_the_secret_provider_classes_read_the_vault_that_admits_the_egress(
     assert {c.inputs["spec"]["parameters"]["keyvaultName"] for c in classes} == {vault_name}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_egress_ip_zones_follow_the_cluster(stack: str, stack_plan: Callable[[str], Plan]) -> None:
     plan = stack_plan(stack)
     zones = plan.one(CLUSTER).inputs["agentPoolProfiles"][0].get("availabilityZones")
     assert plan.one(PUBLIC_IP).inputs.get("zones") == zones
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_the_deployer_holds_no_role_on_the_vault(stack: str, stack_plan: Callable[[str], Plan]) -> None:
     plan = stack_plan(stack)
     vault_id_suffix = f"/vaults/{plan.one(VAULT).inputs['vaultName']}"

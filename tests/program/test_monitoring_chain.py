@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components import azure_ids
-from tests.conftest import STACKS
+from tests.conftest import PLANNED_STACKS
 from tools.mock_engine import SECRET_PLACEHOLDER, SUBSCRIPTION_ID
 from tools.offline_plan import PLACEHOLDER, plan_stack
 
@@ -36,7 +36,7 @@ def rule(plan, name: str):
     return plan.one(DCR, name)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_every_data_collection_rule_flows_declared_streams_to_declared_destinations(stack, stack_plan):
     plan = stack_plan(stack)
     rules = plan.of_type(DCR)
@@ -51,7 +51,7 @@ def test_every_data_collection_rule_flows_declared_streams_to_declared_destinati
         assert declared_streams <= {s for flow in dcr.inputs["dataFlows"] for s in flow["streams"]}, dcr.name
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_prometheus_chain_reaches_the_monitor_workspace(stack, stack_plan):
     plan = stack_plan(stack)
     workspace = plan.one("azure-native:monitor:AzureMonitorWorkspace")
@@ -69,7 +69,7 @@ def test_prometheus_chain_reaches_the_monitor_workspace(stack, stack_plan):
     )
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_rules_and_endpoint_are_associated_with_the_cluster(stack, stack_plan):
     """AksCluster creates the associations from Observability's ids (the cluster engineer's wiring)."""
     plan = stack_plan(stack)
@@ -90,7 +90,7 @@ def test_rules_and_endpoint_are_associated_with_the_cluster(stack, stack_plan):
     )
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_cluster_sends_metrics_and_container_logs_to_the_stack_workspaces(stack, stack_plan):
     plan = stack_plan(stack)
     cluster = plan.one("azure-native:containerservice:ManagedCluster").inputs
@@ -104,7 +104,7 @@ def test_cluster_sends_metrics_and_container_logs_to_the_stack_workspaces(stack,
     )
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_rule_groups_are_scoped_to_the_workspace_and_the_cluster(stack, stack_plan):
     plan = stack_plan(stack)
     workspace = plan.one("azure-native:monitor:AzureMonitorWorkspace")
@@ -119,7 +119,7 @@ def test_rule_groups_are_scoped_to_the_workspace_and_the_cluster(stack, stack_pl
         assert group.inputs["clusterName"] == cluster_name
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_connection_string_is_secret_in_inputs_and_outputs(stack, stack_plan):
     plan = stack_plan(stack)
     assert plan.outputs["appInsightsConnectionString"] == SECRET_PLACEHOLDER

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, STACKS
+from tests.conftest import PLANNED_STACKS, REPO_ROOT, STACKS, stack_file
 from tools.offline_plan import manifests_yaml, plan_stack, plan_tree, read_stack_config, resources_json
 
 REQUIRED_TAGS = {"environment", "project", "managed-by"}
@@ -25,10 +25,10 @@ def test_there_is_a_dev_and_a_prod_stack():
     assert {"dev", "prod"} <= set(STACKS)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_every_taggable_azure_resource_carries_the_stack_tags(stack, stack_plan):
     plan = stack_plan(stack)
-    config, _ = read_stack_config(REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    config, _ = read_stack_config(stack_file(stack))
     environment = config["aks-grpc:environment"]
     taggable = [
         r for r in plan.resources if r.custom and r.type.startswith("azure-native:") and _takes_tags(r.type)
@@ -40,7 +40,7 @@ def test_every_taggable_azure_resource_carries_the_stack_tags(stack, stack_plan)
         assert tags["environment"] == environment, resource.urn
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_every_resource_sits_in_the_tree_with_a_unique_urn(stack, stack_plan):
     plan = stack_plan(stack)
     urns = [r.urn for r in plan.resources]
@@ -53,14 +53,14 @@ def test_every_resource_sits_in_the_tree_with_a_unique_urn(stack, stack_plan):
             assert dependency in known, f"{resource.urn} waits on unknown {dependency}"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_components_use_the_project_type_tokens(stack, stack_plan):
     components = [r for r in stack_plan(stack).resources if not r.custom and r.type != "pulumi:pulumi:Stack"]
     for component in components:
         assert component.type.startswith("aksgrpc:"), component.type
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANNED_STACKS)
 def test_all_resources_live_in_the_stack_resource_group(stack, stack_plan):
     plan = stack_plan(stack)
     (group,) = plan.of_type("azure-native:resources:ResourceGroup")

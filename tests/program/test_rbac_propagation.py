@@ -6,7 +6,7 @@ edges transitively."""
 import pytest
 
 from components.propagation import AKS_RBAC_PROPAGATION, ROLE_DEFINITION_PROPAGATION
-from tests.conftest import STACKS
+from tests.conftest import PLANNED_STACKS
 from tools.mock_engine import Plan, RecordedResource
 
 SLEEP = "time:index/sleep:Sleep"
@@ -32,7 +32,7 @@ def waits_on(plan: Plan, resource: RecordedResource) -> set[str]:
     return seen
 
 
-@pytest.fixture(params=[s for s in STACKS if s in ("dev", "prod")])
+@pytest.fixture(params=[s for s in PLANNED_STACKS if s in ("dev", "prod", "two-services")])
 def plan(request, stack_plan) -> Plan:
     return stack_plan(request.param)
 
