@@ -52,6 +52,7 @@ from .manifests import (
     AutoscalingPolicy,
     ContainerResources,
     ServerTuning,
+    ServicePortsArgs,
     ShutdownPolicy,
     TrafficPolicy,
 )
@@ -138,6 +139,7 @@ __all__ = [
     "ServiceIngressArgs",
     "ServicePlatform",
     "ServicePlatformArgs",
+    "ServicePortsArgs",
     "ShutdownPolicy",
     "StackNames",
     "TrafficPolicy",

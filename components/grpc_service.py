@@ -31,8 +31,10 @@ from .manifests import (
     AutoscalingPolicy,
     ContainerResources,
     ServerTuning,
+    ServicePortsArgs,
     ShutdownPolicy,
     TrafficPolicy,
+    validate_service_ports,
 )
 from .naming import SERVICE_NAME, backend_tls_secret_name
 from .service_platform import depends_on_of
@@ -100,6 +102,8 @@ class GrpcServiceArgs:
     grpc_services: list[str] = field(default_factory=list)
     """Fully qualified gRPC services the server implements (`package.Service`, see
     `apim_rules.proto_services`): the KEDA request-rate query counts these. Required with KEDA."""
+    ports: ServicePortsArgs = field(default_factory=ServicePortsArgs)
+    """Container (and Service) port numbers of plaintext gRPC, TLS gRPC and metrics."""
     resource_group_name: pulumi.Input[str] = ""
     """Resource group of the service's Azure identity."""
     location: pulumi.Input[str] = ""
@@ -161,6 +165,7 @@ def validate_grpc_service_args(args: GrpcServiceArgs) -> None:
     """Raise ValueError naming the field when the args cannot build a working service."""
     if not SERVICE_NAME.check(args.service_name):
         raise ValueError(f"service_name: {args.service_name!r} is not an RFC 1035 label (a Service name)")
+    validate_service_ports(args.ports)
     if not args.istio_revision.startswith("asm-1-"):
         raise ValueError(f"istio_revision: {args.istio_revision!r} is not an AKS Istio revision (asm-1-NN)")
     for field_name in ("identity_name", "image", "app_insights_secret_name"):
@@ -227,7 +232,7 @@ class GrpcService(pulumi.ComponentResource):
         app = args.service_name
         self.namespace = args.namespace or f"grpc-{app}"
         self.service_account = self.service_name = app
-        self.grpc_port, self.tls_port, self.metrics_port = m.GRPC_PORT, m.TLS_PORT, m.METRICS_PORT
+        self.grpc_port, self.tls_port, self.metrics_port = args.ports.grpc, args.ports.tls, args.ports.metrics
         self.grpc_port_name, self.tls_port_name = m.grpc_port_name(app), m.tls_port_name(app)
         self.service_host = f"{app}.{self.namespace}.svc.cluster.local"
         self.tls_secret_name = args.tls_secret_name or backend_tls_secret_name(app)
@@ -293,7 +298,7 @@ class GrpcService(pulumi.ComponentResource):
         self.service = core.Service(
             f"{name}-service",
             metadata=scope.meta(app),
-            spec=service_spec(app, selector),
+            spec=service_spec(app, selector, args.ports),
             opts=scope.opts(),
         )
         self.autoscaler = _autoscaler(name, args, scope, self.namespace, self.deployment)
@@ -381,27 +386,30 @@ def _secret_provider_class(
 
 def pod_template(args: GrpcServiceArgs, dapr_config: str | None) -> core.PodTemplateSpecArgs:
     """The service's pod: one app container behind the Istio sidecar, secrets from the CSI volume."""
-    app = args.service_name
+    app, ports = args.service_name, args.ports
     timing = m.shutdown_timing(args.shutdown)
     container = core.ContainerArgs(
         name=app,
         image=args.image,
         image_pull_policy="IfNotPresent",
         ports=[
-            core.ContainerPortArgs(name="grpc", container_port=m.GRPC_PORT, protocol="TCP"),
-            core.ContainerPortArgs(name="grpc-tls", container_port=m.TLS_PORT, protocol="TCP"),
-            core.ContainerPortArgs(name="metrics", container_port=m.METRICS_PORT, protocol="TCP"),
+            core.ContainerPortArgs(name="grpc", container_port=ports.grpc, protocol="TCP"),
+            core.ContainerPortArgs(name="grpc-tls", container_port=ports.tls, protocol="TCP"),
+            core.ContainerPortArgs(name="metrics", container_port=ports.metrics, protocol="TCP"),
         ],
-        env=[core.EnvVarArgs(name=k, value=v) for k, v in m.container_env(app, args.server, timing).items()],
+        env=[
+            core.EnvVarArgs(name=k, value=v)
+            for k, v in m.container_env(app, args.server, timing, ports).items()
+        ],
         resources=m.container_resources(
             args.resources.cpu_request,
             args.resources.memory_request,
             args.resources.cpu_limit,
             args.resources.memory_limit,
         ),
-        startup_probe=m.startup_probe(),
-        readiness_probe=m.readiness_probe(),
-        liveness_probe=m.liveness_probe(),
+        startup_probe=m.startup_probe(ports.grpc),
+        readiness_probe=m.readiness_probe(ports.grpc),
+        liveness_probe=m.liveness_probe(ports.grpc),
         lifecycle=core.LifecycleArgs(
             pre_stop=core.LifecycleHandlerArgs(sleep=core.SleepActionArgs(seconds=timing.pre_stop_seconds))
         )
@@ -416,7 +424,7 @@ def pod_template(args: GrpcServiceArgs, dapr_config: str | None) -> core.PodTemp
     return core.PodTemplateSpecArgs(
         metadata=meta.ObjectMetaArgs(
             labels=m.pod_labels(app, args.image_version),
-            annotations=m.pod_annotations(app, args.proxy_resources, timing, dapr_config),
+            annotations=m.pod_annotations(app, args.proxy_resources, timing, dapr_config, ports),
         ),
         spec=core.PodSpecArgs(
             service_account_name=app,
@@ -441,8 +449,11 @@ def pod_template(args: GrpcServiceArgs, dapr_config: str | None) -> core.PodTemp
     )
 
 
-def service_spec(app: str, selector: dict[str, str]) -> core.ServiceSpecArgs:
+def service_spec(
+    app: str, selector: dict[str, str], ports: ServicePortsArgs | None = None
+) -> core.ServiceSpecArgs:
     """ClusterIP with the gRPC, TLS and metrics ports, each named for Istio's protocol selection."""
+    ports = ports or ServicePortsArgs()
     return core.ServiceSpecArgs(
         type="ClusterIP",
         selector=selector,
@@ -450,23 +461,23 @@ def service_spec(app: str, selector: dict[str, str]) -> core.ServiceSpecArgs:
             # `grpc-*` + appProtocol grpc: Istio balances per request, not per connection.
             core.ServicePortArgs(
                 name=m.grpc_port_name(app),
-                port=m.GRPC_PORT,
-                target_port=m.GRPC_PORT,
+                port=ports.grpc,
+                target_port=ports.grpc,
                 protocol="TCP",
                 app_protocol="grpc",
             ),
             # TLS the mesh does not terminate: Istio passes it through (inside its own mTLS).
             core.ServicePortArgs(
                 name=m.tls_port_name(app),
-                port=m.TLS_PORT,
-                target_port=m.TLS_PORT,
+                port=ports.tls,
+                target_port=ports.tls,
                 protocol="TCP",
                 app_protocol="tls",
             ),
             core.ServicePortArgs(
                 name="http-metrics",
-                port=m.METRICS_PORT,
-                target_port=m.METRICS_PORT,
+                port=ports.metrics,
+                target_port=ports.metrics,
                 protocol="TCP",
                 app_protocol="http",
             ),
@@ -533,6 +544,7 @@ def _network_policies(
             namespace=namespace,
             ingress_enabled=ingress,
             apim_namespace=args.apim_gateway_namespace,
+            ports=args.ports,
         ),
         opts=scope.opts(),
     )
@@ -585,6 +597,7 @@ def _mesh(
             args.traffic,
             ingress_host=ingress.host if gateway_ref and ingress else None,
             gateway=gateway_ref,
+            grpc_port=args.ports.grpc,
         ),
         opts=scope.opts(),
     )
@@ -598,6 +611,7 @@ def _mesh(
             namespace=namespace,
             ingress_principals=ingress_principals,
             apim_principal=m.principal(args.apim_gateway_namespace, args.apim_gateway_service_account),
+            ports=args.ports,
         ),
         opts=scope.opts(),
     )

@@ -30,6 +30,13 @@ TLS_PORT = 50443
 """gRPC over TLS for API Management's self-hosted gateway (APIM needs an HTTPS backend)."""
 METRICS_PORT = 9464
 """Prometheus `/metrics`."""
+UNPRIVILEGED_PORT_MIN = 1024
+"""Lowest port a non-root process may bind without NET_BIND_SERVICE (the container drops every
+capability, `container_security_context`)."""
+ISTIO_RESERVED_PORTS = range(15000, 15091)
+"""Ports the Istio sidecar itself listens on in the pod (15000-15090: admin, outbound/inbound capture,
+HBONE, merged Prometheus 15020, health 15021, DNS 15053, Envoy stats 15090; Istio docs: "Ports used
+by Istio"): an app port there collides with Envoy's."""
 HEALTH_LIVENESS = "liveness"
 HEALTH_READINESS = "readiness"
 SECRETS_MOUNT_PATH = "/mnt/secrets"
@@ -47,6 +54,43 @@ DAPR_NAMESPACE = "dapr-system"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
 TRUST_DOMAIN = "cluster.local"
 CONTAINER_NAME_MAX = 63
+
+
+@dataclass
+class ServicePortsArgs:
+    """The container ports of a service (its GRPC_PORT, GRPC_TLS_PORT and METRICS_PORT); the Service
+    exposes each on the same number. The port *names* are fixed (`grpc_port_name`, `tls_port_name`)."""
+
+    grpc: int = GRPC_PORT
+    """Plaintext gRPC: the probes, in-mesh callers and the ingress gateway (Istio adds mTLS), Dapr's
+    app port."""
+    tls: int = TLS_PORT
+    """gRPC over TLS: the only port API Management's self-hosted gateway calls (its backend URL)."""
+    metrics: int = METRICS_PORT
+    """Prometheus `/metrics`, scraped by managed Prometheus in plaintext (kept out of the mesh)."""
+
+
+def validate_service_ports(ports: ServicePortsArgs) -> None:
+    """Raise ValueError (`ports.<field>: ...`) unless the three ports are distinct unprivileged ports
+    outside the Istio sidecar's own range."""
+    seen: dict[int, str] = {}
+    for name in ("grpc", "tls", "metrics"):
+        port = getattr(ports, name)
+        if not UNPRIVILEGED_PORT_MIN <= port <= 65535:
+            raise ValueError(
+                f"ports.{name}: {port} is not in {UNPRIVILEGED_PORT_MIN}-65535 (the container runs as "
+                "non-root without NET_BIND_SERVICE, so it cannot bind a port below 1024)"
+            )
+        if port in ISTIO_RESERVED_PORTS:
+            raise ValueError(
+                f"ports.{name}: {port} is in {ISTIO_RESERVED_PORTS.start}-{ISTIO_RESERVED_PORTS.stop - 1}, "
+                "the ports the Istio sidecar listens on in the pod"
+            )
+        if port in seen:
+            raise ValueError(
+                f"ports.{name}: {port} is also ports.{seen[port]}: each listener needs its own port"
+            )
+        seen[port] = name
 
 
 def tls_pem_file(service: str) -> str:
@@ -268,13 +312,16 @@ def shutdown_timing(policy: ShutdownPolicy) -> ShutdownTiming:
 # ---------------------------------------------------------------------------------------------------
 
 
-def container_env(name: str, tuning: ServerTuning, timing: ShutdownTiming) -> dict[str, str]:
+def container_env(
+    name: str, tuning: ServerTuning, timing: ShutdownTiming, ports: ServicePortsArgs | None = None
+) -> dict[str, str]:
     """The service's environment (service/config.py); secrets arrive as files, never as values."""
+    ports = ports or ServicePortsArgs()
     tls_pem = f"{SECRETS_MOUNT_PATH}/{tls_pem_file(name)}"
     return {
-        "GRPC_PORT": str(GRPC_PORT),
-        "GRPC_TLS_PORT": str(TLS_PORT),
-        "METRICS_PORT": str(METRICS_PORT),
+        "GRPC_PORT": str(ports.grpc),
+        "GRPC_TLS_PORT": str(ports.tls),
+        "METRICS_PORT": str(ports.metrics),
         "TLS_CERT_FILE": tls_pem,
         "TLS_KEY_FILE": tls_pem,
         "SHUTDOWN_GRACE_SECONDS": str(timing.shutdown_grace_seconds),
@@ -296,9 +343,14 @@ def container_env(name: str, tuning: ServerTuning, timing: ShutdownTiming) -> di
 
 
 def pod_annotations(
-    name: str, proxy: ContainerResources, timing: ShutdownTiming, dapr_config: str | None
+    name: str,
+    proxy: ContainerResources,
+    timing: ShutdownTiming,
+    dapr_config: str | None,
+    ports: ServicePortsArgs | None = None,
 ) -> dict[str, str]:
     """Istio proxy settings (and Dapr's when enabled) of the pod template."""
+    ports = ports or ServicePortsArgs()
     annotations = {
         # Hold the app until Envoy is ready (no failed first calls); drain Envoy past the app's exit.
         "proxy.istio.io/config": json.dumps(
@@ -314,45 +366,47 @@ def pod_annotations(
         "sidecar.istio.io/proxyMemoryLimit": proxy.memory_limit,
         # Managed Prometheus (not in the mesh) scrapes /metrics in plaintext: keep Envoy's STRICT
         # mTLS off that one port. The NetworkPolicy limits it to kube-system.
-        "traffic.sidecar.istio.io/excludeInboundPorts": str(METRICS_PORT),
+        "traffic.sidecar.istio.io/excludeInboundPorts": str(ports.metrics),
         "kubectl.kubernetes.io/default-container": name,
     }
     if dapr_config is not None:
-        annotations.update(dapr_annotations(name, dapr_config))
+        annotations.update(dapr_annotations(name, dapr_config, ports.grpc))
     return annotations
 
 
-def dapr_annotations(app_id: str, config_name: str) -> dict[str, str]:
+def dapr_annotations(app_id: str, config_name: str, app_port: int = GRPC_PORT) -> dict[str, str]:
     return {
         "dapr.io/enabled": "true",
         "dapr.io/app-id": app_id,
-        "dapr.io/app-port": str(GRPC_PORT),
+        "dapr.io/app-port": str(app_port),
         "dapr.io/app-protocol": "grpc",
         "dapr.io/config": config_name,
     }
 
 
-def grpc_probe(service: str, *, period: int, failures: int, timeout: int = 2) -> core.ProbeArgs:
+def grpc_probe(
+    service: str, *, period: int, failures: int, timeout: int = 2, port: int = GRPC_PORT
+) -> core.ProbeArgs:
     """A native gRPC probe (grpc.health.v1) on the numeric plaintext port (named ports are not allowed)."""
     return core.ProbeArgs(
-        grpc=core.GRPCActionArgs(port=GRPC_PORT, service=service),
+        grpc=core.GRPCActionArgs(port=port, service=service),
         period_seconds=period,
         failure_threshold=failures,
         timeout_seconds=timeout,
     )
 
 
-def startup_probe() -> core.ProbeArgs:
+def startup_probe(port: int = GRPC_PORT) -> core.ProbeArgs:
     # Up to 60 s to start before liveness takes over.
-    return grpc_probe(HEALTH_READINESS, period=2, failures=30)
+    return grpc_probe(HEALTH_READINESS, period=2, failures=30, port=port)
 
 
-def readiness_probe() -> core.ProbeArgs:
-    return grpc_probe(HEALTH_READINESS, period=5, failures=2)
+def readiness_probe(port: int = GRPC_PORT) -> core.ProbeArgs:
+    return grpc_probe(HEALTH_READINESS, period=5, failures=2, port=port)
 
 
-def liveness_probe() -> core.ProbeArgs:
-    return grpc_probe(HEALTH_LIVENESS, period=10, failures=3)
+def liveness_probe(port: int = GRPC_PORT) -> core.ProbeArgs:
+    return grpc_probe(HEALTH_LIVENESS, period=10, failures=3, port=port)
 
 
 def container_security_context(uid: int) -> core.SecurityContextArgs:
@@ -673,18 +727,23 @@ def destination_rule_spec(host: str, traffic: TrafficPolicy) -> dict[str, Any]:
 
 
 def virtual_service_spec(
-    host: str, traffic: TrafficPolicy, *, ingress_host: str | None = None, gateway: str | None = None
+    host: str,
+    traffic: TrafficPolicy,
+    *,
+    ingress_host: str | None = None,
+    gateway: str | None = None,
+    grpc_port: int = GRPC_PORT,
 ) -> dict[str, Any]:
     """Timeout and retries for in-mesh callers (and the ingress gateway when a host is configured)."""
     hosts = [host] + ([ingress_host] if ingress_host else [])
     gateways = ["mesh"] + ([gateway] if gateway else [])
-    matches: list[dict[str, Any]] = [{"port": GRPC_PORT, "gateways": ["mesh"]}]
+    matches: list[dict[str, Any]] = [{"port": grpc_port, "gateways": ["mesh"]}]
     if gateway:
         matches.append({"gateways": [gateway]})
     route: dict[str, Any] = {
         "name": "grpc",
         "match": matches,
-        "route": [{"destination": {"host": host, "port": {"number": GRPC_PORT}}}],
+        "route": [{"destination": {"host": host, "port": {"number": grpc_port}}}],
         "timeout": f"{traffic.request_timeout_seconds}s",
     }
     if traffic.retry_attempts:
@@ -704,27 +763,29 @@ def authorization_policy_spec(
     namespace: str,
     ingress_principals: Sequence[str],
     apim_principal: str,
+    ports: ServicePortsArgs | None = None,
 ) -> dict[str, Any]:
     """ALLOW only: the ingress gateway on the plaintext gRPC port, APIM's gateway on the TLS port
     (mTLS-wrapped by the mesh, TLS passed through to the app), and same-namespace callers on gRPC."""
+    ports = ports or ServicePortsArgs()
     rules: list[dict[str, Any]] = []
     if ingress_principals:
         rules.append(
             {
                 "from": [{"source": {"principals": list(ingress_principals)}}],
-                "to": [{"operation": {"ports": [str(GRPC_PORT)]}}],
+                "to": [{"operation": {"ports": [str(ports.grpc)]}}],
             }
         )
     rules.append(
         {
             "from": [{"source": {"principals": [apim_principal]}}],
-            "to": [{"operation": {"ports": [str(TLS_PORT)]}}],
+            "to": [{"operation": {"ports": [str(ports.tls)]}}],
         }
     )
     rules.append(
         {
             "from": [{"source": {"namespaces": [namespace]}}],
-            "to": [{"operation": {"ports": [str(GRPC_PORT)]}}],
+            "to": [{"operation": {"ports": [str(ports.grpc)]}}],
         }
     )
     return {"selector": {"matchLabels": dict(labels)}, "action": "ALLOW", "rules": rules}
@@ -775,29 +836,35 @@ def default_deny_spec() -> networking.NetworkPolicySpecArgs:
 
 
 def ingress_allow_spec(
-    *, labels: Mapping[str, str], namespace: str, ingress_enabled: bool, apim_namespace: str
+    *,
+    labels: Mapping[str, str],
+    namespace: str,
+    ingress_enabled: bool,
+    apim_namespace: str,
+    ports: ServicePortsArgs | None = None,
 ) -> networking.NetworkPolicySpecArgs:
     """Who may connect to the pods: same namespace, APIM's gateway (TLS port), the Istio ingress
     gateway (gRPC port, when ingress is on), managed Prometheus in kube-system (metrics and Envoy stats)."""
+    ports = ports or ServicePortsArgs()
     rules = [
         networking.NetworkPolicyIngressRuleArgs(
             from_=[networking.NetworkPolicyPeerArgs(pod_selector=meta.LabelSelectorArgs())],
-            ports=_tcp(GRPC_PORT),
+            ports=_tcp(ports.grpc),
         ),
         networking.NetworkPolicyIngressRuleArgs(
-            from_=[_namespace_peer(apim_namespace)], ports=_tcp(TLS_PORT)
+            from_=[_namespace_peer(apim_namespace)], ports=_tcp(ports.tls)
         ),
     ]
     if ingress_enabled:
         rules.append(
             networking.NetworkPolicyIngressRuleArgs(
-                from_=[_namespace_peer(ISTIO_INGRESS_NAMESPACE)], ports=_tcp(GRPC_PORT)
+                from_=[_namespace_peer(ISTIO_INGRESS_NAMESPACE)], ports=_tcp(ports.grpc)
             )
         )
     # 15020: Istio's merged Prometheus endpoint; 15090: Envoy stats.
     rules.append(
         networking.NetworkPolicyIngressRuleArgs(
-            from_=[_namespace_peer("kube-system")], ports=_tcp(METRICS_PORT, 15020, 15090)
+            from_=[_namespace_peer("kube-system")], ports=_tcp(ports.metrics, 15020, 15090)
         )
     )
     return networking.NetworkPolicySpecArgs(

@@ -21,6 +21,7 @@ from components.manifests import (
     AutoscalingPolicy,
     ContainerResources,
     ServerTuning,
+    ServicePortsArgs,
     ShutdownPolicy,
     TrafficPolicy,
 )
@@ -148,6 +149,7 @@ def service_args(
         image=service.image if service.image is not None else image,  # type: ignore[arg-type]
         image_version=service.image_reference or image_version,
         grpc_services=proto_services(proto_text(service)),
+        ports=ServicePortsArgs(grpc=service.ports.grpc, tls=service.ports.tls, metrics=service.ports.metrics),
         resource_group_name=azure.resource_group_name,
         location=azure.location,
         subscription_id=azure.subscription_id,

@@ -15,6 +15,13 @@ from components.apim_rules import (
     proto_services,
     validate_grpc_api_path,
 )
+from components.manifests import (
+    GRPC_PORT,
+    METRICS_PORT,
+    TLS_PORT,
+    ServicePortsArgs,
+    validate_service_ports,
+)
 
 from .apim import ApimGatewaySettings, ApimRateLimitSettings, CpuQuantity, DnsName, MemoryQuantity
 from .base import KubernetesName, _Model, _namespace_problems, _raise_problems, nested, service_key
@@ -161,6 +168,29 @@ class TrafficSettings(_Model):
         return self
 
 
+class ServicePortsSettings(_Model):
+    """Port numbers of one service (`aks-grpc:services.<name>.ports`): the container listens on them
+    (GRPC_PORT, GRPC_TLS_PORT, METRICS_PORT) and the Service exposes each on the same number; probes,
+    NetworkPolicies, Istio objects, Dapr and the API Management backend URL follow. Port names stay fixed."""
+
+    grpc: int = GRPC_PORT
+    """Plaintext gRPC: probes, in-mesh callers and the Istio ingress gateway (the mesh adds mTLS)."""
+    tls: int = TLS_PORT
+    """gRPC over TLS: the port API Management's self-hosted gateway calls (its backend URL)."""
+    metrics: int = METRICS_PORT
+    """Prometheus `/metrics` (scraped by managed Prometheus, kept out of the mesh)."""
+
+    @model_validator(mode="after")
+    def _ports_rules(self) -> "ServicePortsSettings":
+        try:
+            validate_service_ports(ServicePortsArgs(grpc=self.grpc, tls=self.tls, metrics=self.metrics))
+        except ValueError as error:
+            # The rule names the field it refuses (`ports.tls: ...`): report it under that key.
+            field_name, _, message = str(error).removeprefix("ports.").partition(": ")
+            _raise_problems([(field_name, message)], self)
+        return self
+
+
 class ServiceIngressSettings(_Model):
     """Optional direct ingress for the service through the Istio add-on's gateway (`aks-grpc:services.<name>.ingress`)."""
 
@@ -255,6 +285,8 @@ class GrpcServiceSettings(_Model):
     proto: Annotated[str, Field(pattern=r"^[^/\s][^\s]*\.proto$")] = DEFAULT_PROTO
     """The service's .proto file, relative to the repository: its `package.Service` names scope the KEDA
     query, and API Management imports it as the service's gRPC API."""
+    ports: ServicePortsSettings = nested()
+    """Port numbers of plaintext gRPC, TLS gRPC (API Management's backend) and metrics."""
     apim: ServiceApimSettings = nested()
     """API Management exposure (API path, product, rate limit)."""
     autoscaling: AutoscalingSettings = nested()
