@@ -151,6 +151,13 @@ REFUSED_BY_RULES: dict[str, str] = {
         "declares too (with `apim.enabled`)"
     ),
     "services.<name>.autoscaling.minReplicas": "above `maxReplicas`; below 2 in prod",
+    **{
+        f"services.<name>.ports.{key}": (
+            "below 1024 or above 65535 (non-root, no NET_BIND_SERVICE); in 15000-15090 (the Istio "
+            "sidecar's ports); the number of another of the service's ports"
+        )
+        for key in ("grpc", "tls", "metrics")
+    },
     **{f"services.<name>.resources.{key}": text for key, text in _CONTAINER_RULES.items()},
     **{f"services.<name>.proxyResources.{key}": text for key, text in _CONTAINER_RULES.items()},
     "services.<name>.traffic.perTryTimeoutSeconds": "above `requestTimeoutSeconds` when retries are on",
