@@ -129,6 +129,11 @@ def server_tuning(service: GrpcServiceSettings) -> ServerTuning:
     )
 
 
+def service_ports(service: GrpcServiceSettings) -> ServicePortsArgs:
+    p = service.ports
+    return ServicePortsArgs(grpc=p.grpc, tls=p.tls, metrics=p.metrics)
+
+
 def service_args(
     name: str,
     service: GrpcServiceSettings,
@@ -149,7 +154,7 @@ def service_args(
         image=service.image if service.image is not None else image,  # type: ignore[arg-type]
         image_version=service.image_reference or image_version,
         grpc_services=proto_services(proto_text(service)),
-        ports=ServicePortsArgs(grpc=service.ports.grpc, tls=service.ports.tls, metrics=service.ports.metrics),
+        ports=service_ports(service),
         resource_group_name=azure.resource_group_name,
         location=azure.location,
         subscription_id=azure.subscription_id,

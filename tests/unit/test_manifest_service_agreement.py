@@ -3,6 +3,7 @@
 import pytest
 
 from components import manifests as m
+from program.adapters import services as services_adapter
 from program.adapters.services import server_tuning, shutdown_policy
 from program.settings import GrpcServiceSettings
 from service import health_names
@@ -96,3 +97,32 @@ def test_probes_ask_the_health_names_the_service_reports_on_the_port_it_listens_
     # held (tests/service/test_slow_clients.py: < 100 ms), so a handful of them cannot restart a pod.
     liveness = probes["liveness"]
     assert liveness.timeout_seconds >= 1
+
+
+def test_the_service_own_default_ports_are_the_library_defaults() -> None:
+    # Run without the manifest's environment (locally, in a plain `docker run`), the server listens
+    # where the Deployment, Service and policies expect it.
+    defaults = m.ServicePortsArgs()
+    service = load_settings({})
+    assert (service.grpc_port, service.grpc_tls_port, service.metrics_port) == (
+        defaults.grpc,
+        defaults.tls,
+        defaults.metrics,
+    )
+    assert (ENV_DEFAULTS["GRPC_PORT"], ENV_DEFAULTS["GRPC_TLS_PORT"], ENV_DEFAULTS["METRICS_PORT"]) == (
+        str(m.GRPC_PORT),
+        str(m.TLS_PORT),
+        str(m.METRICS_PORT),
+    )
+
+
+def test_the_service_listens_on_configured_ports_the_probes_ask() -> None:
+    workload = GrpcServiceSettings(
+        namespace="grpc-greeter", ports={"grpc": 8080, "tls": 8443, "metrics": 9100}
+    )
+    ports = services_adapter.service_ports(workload)
+    timing = m.shutdown_timing(shutdown_policy(workload))
+    env = m.container_env("greeter", server_tuning(workload), timing, ports)
+    service = load_settings({k: v for k, v in env.items() if k not in _FILE_VARIABLES})
+    assert (service.grpc_port, service.grpc_tls_port, service.metrics_port) == (8080, 8443, 9100)
+    assert m.readiness_probe(ports.grpc).grpc.port == service.grpc_port

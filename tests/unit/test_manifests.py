@@ -229,3 +229,76 @@ def test_ingress_certificate_sync_produces_a_tls_secret_with_the_addon_identity(
     assert {d["key"] for d in spec["secretObjects"][0]["data"]} == {"tls.key", "tls.crt"}
     assert spec["parameters"]["userAssignedIdentityID"] == "cid"
     assert spec["parameters"]["useVMManagedIdentity"] == "true"
+
+
+# --- Ports (`GrpcServiceArgs.ports`) ------------------------------------------------------------------
+
+
+def test_default_ports_are_the_service_contract_constants() -> None:
+    ports = m.ServicePortsArgs()
+    assert (ports.grpc, ports.tls, ports.metrics) == (m.GRPC_PORT, m.TLS_PORT, m.METRICS_PORT)
+    m.validate_service_ports(ports)
+
+
+@pytest.mark.parametrize(
+    ("ports", "refused"),
+    [
+        # Below 1024: the non-root container without NET_BIND_SERVICE cannot bind it.
+        (m.ServicePortsArgs(grpc=80), "ports.grpc: 80 is not in 1024-65535"),
+        (m.ServicePortsArgs(tls=443), "ports.tls: 443 is not in 1024-65535"),
+        (m.ServicePortsArgs(metrics=1023), "ports.metrics: 1023 is not in 1024-65535"),
+        (m.ServicePortsArgs(grpc=0), "ports.grpc: 0 is not in 1024-65535"),
+        (m.ServicePortsArgs(tls=65536), "ports.tls: 65536 is not in 1024-65535"),
+        # The Istio sidecar's own ports (Istio docs: "Ports used by Istio").
+        (m.ServicePortsArgs(grpc=15000), "ports.grpc: 15000 is in 15000-15090"),
+        (m.ServicePortsArgs(tls=15006), "ports.tls: 15006 is in 15000-15090"),
+        (m.ServicePortsArgs(metrics=15020), "ports.metrics: 15020 is in 15000-15090"),
+        (m.ServicePortsArgs(metrics=15090), "ports.metrics: 15090 is in 15000-15090"),
+        # One listener per port.
+        (m.ServicePortsArgs(tls=50051), "ports.tls: 50051 is also ports.grpc"),
+        (m.ServicePortsArgs(metrics=50051), "ports.metrics: 50051 is also ports.grpc"),
+        (m.ServicePortsArgs(metrics=50443), "ports.metrics: 50443 is also ports.tls"),
+    ],
+)
+def test_validate_service_ports_refuses_privileged_istio_and_shared_ports(
+    ports: m.ServicePortsArgs, refused: str
+) -> None:
+    with pytest.raises(ValueError) as error:
+        m.validate_service_ports(ports)
+    assert str(error.value).startswith(refused), error.value
+
+
+@pytest.mark.parametrize("port", [1024, 14999, 15091, 65535])
+def test_validate_service_ports_accepts_the_edges_of_the_allowed_ranges(port: int) -> None:
+    m.validate_service_ports(m.ServicePortsArgs(grpc=port))
+
+
+def test_builders_use_the_ports_they_are_given() -> None:
+    ports = m.ServicePortsArgs(grpc=8080, tls=8443, metrics=9100)
+    timing = m.shutdown_timing(m.ShutdownPolicy())
+    env = m.container_env("orders", m.ServerTuning(), timing, ports)
+    assert (env["GRPC_PORT"], env["GRPC_TLS_PORT"], env["METRICS_PORT"]) == ("8080", "8443", "9100")
+    probes = [m.startup_probe(8080), m.readiness_probe(8080), m.liveness_probe(8080)]
+    assert {p.grpc.port for p in probes} == {8080}
+    annotations = m.pod_annotations("orders", m.ContainerResources(), timing, "orders-dapr", ports)
+    assert annotations["traffic.sidecar.istio.io/excludeInboundPorts"] == "9100"
+    assert annotations["dapr.io/app-port"] == "8080"
+    spec = m.authorization_policy_spec(
+        labels={"a": "b"},
+        namespace="ns",
+        ingress_principals=["p"],
+        apim_principal="apim",
+        ports=ports,
+    )
+    assert [r["to"][0]["operation"]["ports"] for r in spec["rules"]] == [["8080"], ["8443"], ["8080"]]
+    route = m.virtual_service_spec("h", m.TrafficPolicy(), grpc_port=8080)["http"][0]
+    assert route["match"][0]["port"] == 8080 and route["route"][0]["destination"]["port"]["number"] == 8080
+    allow = m.ingress_allow_spec(
+        labels={"a": "b"}, namespace="ns", ingress_enabled=True, apim_namespace="apim", ports=ports
+    )
+    assert [[p.port for p in rule.ports] for rule in allow.ingress] == [
+        [8080],
+        [8443],
+        [8080],
+        [9100, 15020, 15090],
+    ]

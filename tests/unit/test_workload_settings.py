@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from components.manifests import ServicePortsArgs
 from program.settings import GrpcServiceSettings, SettingsError, image_problems, load_settings
 
 ORDERS_PROTO = "examples/protos/orders.proto"
@@ -213,3 +214,35 @@ def test_rate_limit_window_is_bounded_like_the_policy_per_service() -> None:
     assert problem.startswith("aks-grpc:services.greeter.apim.rateLimit.renewalPeriodSeconds:")
     (problem,) = _problems({}, apim={"rateLimit": {"calls": 1}})
     assert problem.startswith("aks-grpc:apim.rateLimit: unknown key")  # moved to services.<name>.apim
+
+
+def test_ports_default_to_the_library_defaults_and_are_configurable() -> None:
+    ports = _load({}).services["greeter"].ports
+    defaults = ServicePortsArgs()
+    assert (ports.grpc, ports.tls, ports.metrics) == (defaults.grpc, defaults.tls, defaults.metrics)
+    custom = _load({"ports": {"grpc": 8080, "tls": 8443, "metrics": 9100}}).services["greeter"].ports
+    assert (custom.grpc, custom.tls, custom.metrics) == (8080, 8443, 9100)
+
+
+@pytest.mark.parametrize(
+    ("ports", "key", "words"),
+    [
+        ({"grpc": 80}, "grpc", "80 is not in 1024-65535"),
+        ({"tls": 70000}, "tls", "70000 is not in 1024-65535"),
+        ({"metrics": 15020}, "metrics", "15020 is in 15000-15090"),
+        ({"metrics": 50443}, "metrics", "50443 is also ports.tls"),
+    ],
+)
+def test_refused_ports_are_reported_under_their_full_key(ports: dict[str, int], key: str, words: str) -> None:
+    (problem,) = _problems({"ports": ports})
+    assert problem.startswith(f"aks-grpc:services.greeter.ports.{key}: {words}"), problem
+
+
+def test_refused_ports_of_a_second_service_name_that_service() -> None:
+    problems = _stack_problems({"greeter": {}, "orders": {"proto": ORDERS_PROTO, "ports": {"tls": 50051}}})
+    assert [p.partition(": ")[0] for p in problems] == ["aks-grpc:services.orders.ports.tls"]
+
+
+def test_unknown_port_keys_are_refused() -> None:
+    (problem,) = _problems({"ports": {"http": 8080}})
+    assert problem.startswith("aks-grpc:services.greeter.ports")
