@@ -20,6 +20,10 @@ from tools.mock_engine import Plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-services.yaml"
 SERVICES = {"greeter": "grpc-greeter", "orders": "grpc-orders"}
+ORDERS_PORTS = {"grpc": 8080, "tls": 8443, "metrics": 9100}
+"""`services.orders.ports` of the example; the greeter keeps the library's defaults."""
+DEFAULT_PORTS = (50051, 50443, 9464)
+TLS_PORTS = {"greeter": 50443, "orders": ORDERS_PORTS["tls"]}
 PER_SERVICE_KINDS = (
     "Namespace",
     "ServiceAccount",
@@ -163,7 +167,7 @@ def test_stack_outputs_describe_every_service(plan: Plan) -> None:
         entry = services[name]
         assert entry["namespace"] == namespace
         assert entry["host"] == f"{name}.{namespace}.svc.cluster.local"
-        assert entry["tlsPort"] == 50443
+        assert entry["tlsPort"] == TLS_PORTS[name]
         assert entry["identityClientId"] and entry["image"] and entry["backendCaCertificatePem"]
     assert services["orders"]["apiPath"] == services["greeter"]["apiPath"] == ""
     assert services["orders"]["proto"] == "examples/protos/orders.proto"
@@ -187,5 +191,77 @@ def test_each_service_is_its_own_grpc_api_behind_the_one_gateway(plan: Plan) -> 
     apis = {r.inputs["apiId"]: r.inputs for r in plan.of_type("azure-native:apimanagement:Api")}
     assert sorted(apis) == ["greeter-grpc", "orders-grpc"]
     assert apis["orders-grpc"]["value"] == (EXAMPLE.parent / "protos" / "orders.proto").read_text()
-    assert apis["orders-grpc"]["serviceUrl"] == "https://orders.grpc-orders.svc.cluster.local:50443"
+    assert apis["orders-grpc"]["serviceUrl"] == "https://orders.grpc-orders.svc.cluster.local:8443"
+    assert apis["greeter-grpc"]["serviceUrl"] == "https://greeter.grpc-greeter.svc.cluster.local:50443"
     assert len(plan.of_type("azure-native:apimanagement:Gateway")) == 1
+
+
+def _mentions(value: Any, number: int) -> bool:
+    """Whether a rendered object holds `number` anywhere, as a number or as a whole string."""
+    if isinstance(value, dict):
+        return any(_mentions(v, number) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, number) for v in value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value == number
+    return isinstance(value, str) and str(number) in value.replace(",", " ").split()
+
+
+def _of_orders(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in plan.kubernetes_objects()
+        if o["metadata"].get("namespace") == "grpc-orders" or o["metadata"].get("name") == "grpc-orders"
+    ]
+
+
+def test_the_orders_objects_use_its_own_ports_and_never_the_defaults(plan: Plan) -> None:
+    orders = _of_orders(plan)
+    assert {o["kind"] for o in orders} >= {"Deployment", "Service", "NetworkPolicy", "PodMonitor"}
+    for obj in orders:
+        for number in DEFAULT_PORTS:
+            assert not _mentions(obj, number), (obj["kind"], obj["metadata"]["name"], number)
+
+
+def test_the_orders_ports_are_rendered_everywhere_they_are_used(plan: Plan) -> None:
+    grpc, tls, metrics = ORDERS_PORTS["grpc"], ORDERS_PORTS["tls"], ORDERS_PORTS["metrics"]
+    by_kind = {o["kind"]: o for o in _of_orders(plan) if o["kind"] != "NetworkPolicy"}
+    pod = by_kind["Deployment"]["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "grpc": grpc,
+        "grpc-tls": tls,
+        "metrics": metrics,
+    }
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert (env["GRPC_PORT"], env["GRPC_TLS_PORT"], env["METRICS_PORT"]) == (
+        str(grpc),
+        str(tls),
+        str(metrics),
+    )
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == grpc
+    assert pod["metadata"]["annotations"]["traffic.sidecar.istio.io/excludeInboundPorts"] == str(metrics)
+    service_ports = {p["name"]: (p["port"], p["targetPort"]) for p in by_kind["Service"]["spec"]["ports"]}
+    assert service_ports == {
+        "grpc-orders": (grpc, grpc),
+        "tls-orders": (tls, tls),
+        "http-metrics": (metrics, metrics),
+    }
+    (allow,) = [o for o in _of_orders(plan) if o["metadata"]["name"] == "orders-allow-ingress"]
+    allowed = sorted(p["port"] for rule in allow["spec"]["ingress"] for p in rule["ports"])
+    assert allowed == sorted([grpc, tls, metrics, 15020, 15090])
+    assert by_kind["PodMonitor"]["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"  # by name
+    virtual_service = by_kind["VirtualService"]["spec"]["http"][0]
+    assert virtual_service["match"][0]["port"] == grpc
+    assert virtual_service["route"][0]["destination"]["port"]["number"] == grpc
+    rules = by_kind["AuthorizationPolicy"]["spec"]["rules"]
+    assert sorted(r["to"][0]["operation"]["ports"][0] for r in rules) == sorted([str(grpc), str(tls)])
+
+
+def test_the_apim_backend_of_orders_is_its_tls_port(plan: Plan) -> None:
+    urls = {r.inputs["url"] for r in plan.of_type("azure-native:apimanagement:Backend")}
+    assert "https://orders.grpc-orders.svc.cluster.local:8443" in urls
+    assert "https://greeter.grpc-greeter.svc.cluster.local:50443" in urls
