@@ -12,6 +12,7 @@ import pytest
 
 from components import azure_ids
 from components.grpc_service import GrpcService, GrpcServiceArgs, validate_grpc_service_args
+from components.manifests import ServicePortsArgs
 from components.naming import StackNames
 from components.service_platform import ServicePlatform, validate_service_platform_args
 from program.adapters.services import ServiceAzureContext, platform_args, service_args
@@ -582,3 +583,88 @@ def test_platform_refuses_keda_without_its_identity_name() -> None:
     validate_service_platform_args(args)
     with pytest.raises(ValueError, match="keda_identity_name"):
         validate_service_platform_args(dataclasses.replace(args, keda_identity_name=""))
+
+
+# --- ports ----------------------------------------------------------------------------------------
+
+CUSTOM_PORTS = {"grpc": 8080, "tls": 8443, "metrics": 9100}
+
+
+def _numbers(value: Any) -> set[int]:
+    """Every port-like number an object holds, as a number or as a whole (comma-separated) string."""
+    if isinstance(value, dict):
+        return set().union(*(_numbers(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_numbers(v) for v in value)) if value else set()
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, int | float):
+        return {int(value)}
+    if isinstance(value, str):
+        return {int(part) for part in value.split(",") if part.strip().isdigit()}
+    return set()
+
+
+def test_configured_ports_are_rendered_by_every_object_and_the_defaults_by_none() -> None:
+    plan = plan_of(ports=CUSTOM_PORTS, dapr={"enabled": True}, ingress={"host": "g.example.com"})
+    objects = [o for o in plan.kubernetes_objects() if o["metadata"].get("namespace") == "grpc-greeter"]
+    assert {"Deployment", "Service", "NetworkPolicy", "VirtualService", "AuthorizationPolicy"} <= {
+        o["kind"] for o in objects
+    }
+    for obj in objects:
+        assert not _numbers(obj) & {50051, 50443, 9464}, (obj["kind"], obj["metadata"]["name"])
+    container = app_container(plan)
+    assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [
+        ("grpc", 8080),
+        ("grpc-tls", 8443),
+        ("metrics", 9100),
+    ]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert (env["GRPC_PORT"], env["GRPC_TLS_PORT"], env["METRICS_PORT"]) == ("8080", "8443", "9100")
+    assert {container[p]["grpc"]["port"] for p in ("startupProbe", "readinessProbe", "livenessProbe")} == {
+        8080
+    }
+    annotations = deployment(plan)["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["dapr.io/app-port"] == "8080"
+    assert annotations["traffic.sidecar.istio.io/excludeInboundPorts"] == "9100"
+    service = {p["name"]: (p["port"], p["targetPort"]) for p in k8s_object(plan, "Service")["spec"]["ports"]}
+    assert service == {
+        "grpc-greeter": (8080, 8080),
+        "tls-greeter": (8443, 8443),
+        "http-metrics": (9100, 9100),
+    }
+    allow = k8s_object(plan, "NetworkPolicy", "greeter-allow-ingress")["spec"]["ingress"]
+    assert [[p["port"] for p in rule["ports"]] for rule in allow] == [
+        [8080],
+        [8443],
+        [8080],
+        [9100, 15020, 15090],
+    ]
+    routes = k8s_object(plan, "VirtualService")["spec"]["http"][0]
+    assert routes["match"][0]["port"] == 8080 and routes["route"][0]["destination"]["port"]["number"] == 8080
+    rules = k8s_object(plan, "AuthorizationPolicy")["spec"]["rules"]
+    assert [r["to"][0]["operation"]["ports"] for r in rules] == [["8080"], ["8443"], ["8080"]]
+
+
+def test_the_port_attributes_are_the_configured_ports() -> None:
+    seen: dict[str, GrpcService] = {}
+
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        args = dataclasses.replace(_args({}), ports=ServicePortsArgs(**CUSTOM_PORTS))
+        seen["service"] = GrpcService("greeter", args, opts=pulumi.ResourceOptions(providers=[provider]))
+
+    run_program(program, {}, stack="test")
+    service = seen["service"]
+    assert (service.grpc_port, service.tls_port, service.metrics_port) == (8080, 8443, 9100)
+    default = GrpcServiceArgs().ports
+    assert (default.grpc, default.tls, default.metrics) == (50051, 50443, 9464)
+
+
+@pytest.mark.parametrize(
+    ("ports", "field"),
+    [({"grpc": 443}, "ports.grpc"), ({"metrics": 15090}, "ports.metrics"), ({"tls": 9464}, "ports.metrics")],
+)
+def test_args_with_unusable_ports_are_refused_naming_the_port(ports: dict[str, int], field: str) -> None:
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        validate_grpc_service_args(dataclasses.replace(_args({}), ports=ServicePortsArgs(**ports)))
