@@ -72,7 +72,7 @@ k8s_probes = resource_policy(
     MANDATORY,
     of_kinds("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"),
     pod_check(_probes),
-    "Add readinessProbe/livenessProbe (grpc: {port: 50051, service: readiness|liveness} for the "
+    "Add readinessProbe/livenessProbe (grpc: {port: <the service's gRPC port>, service: readiness|liveness} for the "
     "gRPC service).",
     "reliability (Kubernetes docs: configure probes)",
 )
