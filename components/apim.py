@@ -11,7 +11,7 @@ Deployment time: creating the APIM service takes 30-60 minutes, so nothing outsi
 may wait on it (tests/program/test_deployment_graph.py). The Kubernetes provider travels in
 `opts.provider`/`opts.providers`; `opts.depends_on` names what the Kubernetes objects and the Key Vault
 secret writes wait for (the cluster's `kubernetes_ready`, the vault's `secret_writers_ready`); the
-instance and the APIs never wait for them (apim_opts.py).
+instance and the APIs never wait for them (common.py `without_dependencies`).
 """
 
 from dataclasses import dataclass, field
@@ -21,9 +21,9 @@ import pulumi
 from .apim_api import GrpcApi, GrpcApiArgs, GrpcApiDefinition
 from .apim_gateway import GatewayApiLink, GatewayDefinition, SelfHostedGateway, SelfHostedGatewayArgs
 from .apim_instance import ApimInstance, ApimInstanceArgs
-from .apim_opts import opts_dependencies, without_dependencies
 from .apim_product import ApiProduct, ApiProductArgs, ApiProductDefinition
 from .apim_rules import validate_grpc_api_list
+from .common import depends_on_of, without_dependencies
 
 
 @dataclass
@@ -89,8 +89,8 @@ class GrpcApiGateway(pulumi.ComponentResource):
     ) -> None:
         super().__init__("aksgrpc:index:GrpcApiGateway", name, None, without_dependencies(opts))
         validate_grpc_api_gateway_args(args)
-        # What the Kubernetes objects and the Key Vault secret writes wait for (apim_opts.py).
-        ready = opts_dependencies(opts)
+        # What the Kubernetes objects and the Key Vault secret writes wait for (common.py `without_dependencies`).
+        ready = depends_on_of(opts)
         instance_args = args.instance
         self.instance = ApimInstance(name, instance_args, pulumi.ResourceOptions(parent=self))
         service_name, rg = self.instance.service_name, instance_args.resource_group_name

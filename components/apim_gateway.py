@@ -30,7 +30,6 @@ from .apim_gateway_pod import (
     gateway_labels,
 )
 from .apim_instance import ApimSku
-from .apim_opts import opts_dependencies, without_dependencies
 from .apim_rules import (
     GATEWAY_DEFAULT_IMAGE,
     validate_api_host,
@@ -40,7 +39,7 @@ from .apim_rules import (
     validate_gateway_replicas,
     validate_kubernetes_name,
 )
-from .common import RoleAssignmentArgs, role_assignment
+from .common import RoleAssignmentArgs, depends_on_of, role_assignment, without_dependencies
 from .naming import deterministic_guid
 from .propagation import ROLE_DEFINITION_PROPAGATION, propagation_wait
 
@@ -166,7 +165,7 @@ class SelfHostedGateway(pulumi.ComponentResource):
         role_assignments = self._configuration_roles(name, args, principal.object_id)
 
         # --- in the cluster ---------------------------------------------------------------------------
-        cluster_ready = opts_dependencies(opts)
+        cluster_ready = depends_on_of(opts)
         labels = gateway_labels(args.gateway.name)
         metadata = k8s.meta.v1.ObjectMetaArgs(
             name=args.gateway.name, namespace=args.gateway.namespace, labels=labels

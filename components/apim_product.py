@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import apimanagement, keyvault
 
-from .apim_opts import opts_dependencies, without_dependencies
+from .common import depends_on_of, without_dependencies
 
 
 @dataclass
@@ -105,7 +105,7 @@ class ApiProduct(pulumi.ComponentResource):
                     content_type="text/plain",
                 ),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=opts_dependencies(opts)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on_of(opts)),
         )
         self.product_id = product.name
         self.register_outputs(

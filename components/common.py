@@ -14,6 +14,7 @@ them, and the `validate_*` functions hold what Azure itself refuses, so a compon
 front and the settings layer can call the same ones.
 """
 
+import copy
 import enum
 import re
 from collections.abc import Mapping, Sequence
@@ -191,14 +192,27 @@ def validate_uniform_knobs(
 
 
 def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
-    """The resources `opts.depends_on` names: a component passes them on to the children that must wait
-    for what the component waits for (children do not inherit a parent's `depends_on`)."""
-    if opts is None or opts.depends_on is None:
+    """The resources `opts.depends_on` names, as a list: a component passes them on to the children that
+    must wait for what the component waits for (children do not inherit a parent's `depends_on`)."""
+    depends_on = opts.depends_on if opts is not None else None
+    if depends_on is None:
         return []
-    depends_on = opts.depends_on
     if isinstance(depends_on, pulumi.Resource):
         return [depends_on]
-    return [d for d in depends_on if isinstance(d, pulumi.Resource)]  # type: ignore[union-attr]
+    if isinstance(depends_on, list | tuple) and all(isinstance(d, pulumi.Resource) for d in depends_on):
+        return list(depends_on)
+    raise TypeError("opts.depends_on of a component must be resources known at construction")
+
+
+def without_dependencies(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions | None:
+    """`opts` minus `depends_on`, for a component's own registration: a component registered with them
+    would hold back all its children (a child registers only once its parent has), so it registers
+    without them and hands them to exactly the children that must wait (`depends_on_of`)."""
+    if opts is None or opts.depends_on is None:
+        return opts
+    stripped = copy.copy(opts)
+    stripped.depends_on = None
+    return stripped
 
 
 def resource_tags(tags: Mapping[str, str]) -> dict[str, str] | None:

@@ -23,7 +23,7 @@ from pulumi_kubernetes.policy import v1 as policy
 
 from . import azure_ids
 from . import manifests as m
-from .common import RoleAssignmentArgs, role_assignment
+from .common import RoleAssignmentArgs, depends_on_of, role_assignment
 from .identity import IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
 from .keyvault_rules import APP_INSIGHTS_SECRET
 from .manifests import (
@@ -37,7 +37,6 @@ from .manifests import (
     validate_service_ports,
 )
 from .naming import SERVICE_NAME, backend_tls_secret_name
-from .service_platform import depends_on_of
 
 
 class IngressGatewayKind(enum.Enum):

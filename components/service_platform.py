@@ -8,7 +8,6 @@ created by `AksCluster`.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
@@ -17,6 +16,7 @@ from pulumi_kubernetes.meta import v1 as meta
 
 from . import azure_ids
 from . import manifests as m
+from .common import depends_on_of
 from .identity import IdentityRoleArgs, WorkloadIdentity, WorkloadIdentityArgs
 
 KEDA_IDENTITY_PURPOSE = "keda-operator"
@@ -48,15 +48,6 @@ class ServicePlatformArgs:
     """Azure Monitor workspace: scope of the operator's "Monitoring Data Reader" (with `keda_enabled`)."""
     labels: dict[str, str] | None = None
     """Labels of the Kubernetes objects (default: `app.kubernetes.io/part-of: aks-grpc`)."""
-
-
-def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[Any]:
-    """A component's `opts.depends_on` as a list: what its Kubernetes children must wait for (children do
-    not inherit a parent's dependencies; a component passes them on)."""
-    value = opts.depends_on if opts is not None else None
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def validate_service_platform_args(args: ServicePlatformArgs) -> None:

@@ -285,8 +285,9 @@ class ClusterSettings(_Model):
 
     @property
     def warnings(self) -> list[str]:
-        """Non-blocking findings, logged with `pulumi.log.warn` (a minor near its end of life, a
-        revision newer than the table or past its expected end of life), as of the validation date."""
+        """Non-blocking findings (a minor near its end of life, a revision newer than the table or past
+        its expected end of life), as of the validation date. The program does not log these: AksCluster
+        runs the same checks (components/aks_rules.py) and logs them with `pulumi.log.warn`."""
         return list(self._warnings)
 
     @model_validator(mode="after")
