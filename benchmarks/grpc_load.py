@@ -352,8 +352,8 @@ def run_target(target: str, args: argparse.Namespace, concurrency: int) -> list[
 
 
 def profile(target: str, args: argparse.Namespace, concurrency: int) -> None:
-    """Sample the server with py-spy under load (only the thread holding the GIL: where the
-    Python-level CPU goes); print the top functions by own and by inclusive time."""
+    """Sample the server with py-spy under load (``--gil``: only the thread holding the GIL, so
+    threads parked in a wait are not counted); print the top functions by own and inclusive time."""
     port = _free_port()
     cmd, env = _server_command(target, port, args)
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -373,6 +373,7 @@ def profile(target: str, args: argparse.Namespace, concurrency: int) -> None:
                 str(int(args.duration)),
                 "--rate",
                 "250",
+                "--gil",  # only the thread holding the GIL: where the Python-level CPU goes
                 "--format",
                 "raw",
                 "--output",
