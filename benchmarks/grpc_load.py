@@ -466,7 +466,12 @@ def main(argv: list[str] | None = None) -> int:
         "--targets", default=",".join(DEFAULT_TARGETS), help="comma-separated: " + ", ".join(TARGETS)
     )
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per target (max 60)")
-    parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each run")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=2.0,
+        help="unmeasured seconds of load before each measurement (a fresh server needs 1-1.5 s to settle)",
+    )
     parser.add_argument(
         "--streams-per-connection",
         default="1,10",

@@ -211,6 +211,8 @@ class ServerTuning:
     """LOG_LEVEL."""
     max_name_length: int = 256
     """MAX_NAME_LENGTH (longest accepted request name)."""
+    traces_sample_ratio: float = 0.001
+    """TRACES_SAMPLE_RATIO (share of root calls traced; calls with a `traceparent` follow it)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -335,6 +337,7 @@ def container_env(
         "KEEPALIVE_MAX_PING_STRIKES": str(tuning.keepalive_max_ping_strikes),
         "LOG_LEVEL": tuning.log_level,
         "MAX_NAME_LENGTH": str(tuning.max_name_length),
+        "TRACES_SAMPLE_RATIO": str(tuning.traces_sample_ratio),
         "APPLICATIONINSIGHTS_CONNECTION_STRING_FILE": f"{SECRETS_MOUNT_PATH}/{APP_INSIGHTS_FILE}",
         # The exporter's offline retry store must be writable: the root filesystem is read-only.
         "APPLICATIONINSIGHTS_STORAGE_DIRECTORY": f"{TMP_PATH}/appinsights",

@@ -126,6 +126,7 @@ def server_tuning(service: GrpcServiceSettings) -> ServerTuning:
         keepalive_max_ping_strikes=service.keepalive_max_ping_strikes,
         log_level=service.log_level,
         max_name_length=service.max_name_length,
+        traces_sample_ratio=service.traces_sample_ratio,
     )
 
 

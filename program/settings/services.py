@@ -320,6 +320,10 @@ class GrpcServiceSettings(_Model):
     """LOG_LEVEL of the service."""
     max_name_length: Annotated[int, Field(ge=1, le=1_000_000)] = 256
     """MAX_NAME_LENGTH of the service (longest accepted `HelloRequest.name`)."""
+    traces_sample_ratio: Annotated[float, Field(ge=0, le=1)] = 0.001
+    """Share of root calls the service traces (TRACES_SAMPLE_RATIO); a call that arrives with a W3C
+    `traceparent` follows its caller's decision. A root-sampled call costs ~0.7 ms of server CPU
+    in all, so 0.01 costs 5-8% of the throughput and 0.001 2-3% (benchmarks/README.md)."""
     secrets: list[Annotated[str, Field(pattern=r"^[0-9a-zA-Z-]{1,127}$")]] = Field(default_factory=list)
     """Extra Key Vault secrets mounted as files under /mnt/secrets (the App Insights connection string
     and the backend TLS PEM are always mounted)."""

@@ -22,6 +22,7 @@ WORKLOADS = {
         maxConnectionIdleSeconds=0,
         keepaliveTimeSeconds=30,
         keepaliveMaxPingStrikes=0,
+        tracesSampleRatio=0.25,
     ),
 }
 
@@ -53,6 +54,7 @@ def test_the_service_runs_with_the_drain_grace_and_connection_limits_the_workloa
     assert service.keepalive_timeout_seconds == workload.keepalive_timeout_seconds
     assert service.keepalive_min_client_interval_seconds == workload.keepalive_min_client_interval_seconds
     assert service.keepalive_max_ping_strikes == workload.keepalive_max_ping_strikes
+    assert service.traces_sample_ratio == workload.traces_sample_ratio
     options = dict(server_options(service))
     assert options["grpc.keepalive_time_ms"] == workload.keepalive_time_seconds * 1000
     assert options["grpc.http2.max_ping_strikes"] == workload.keepalive_max_ping_strikes
@@ -126,3 +128,11 @@ def test_the_service_listens_on_configured_ports_the_probes_ask() -> None:
     service = load_settings({k: v for k, v in env.items() if k not in _FILE_VARIABLES})
     assert (service.grpc_port, service.grpc_tls_port, service.metrics_port) == (8080, 8443, 9100)
     assert m.readiness_probe(ports.grpc).grpc.port == service.grpc_port
+
+
+def test_the_stack_default_sampling_ratio_is_the_service_default() -> None:
+    # An image run without the stack (docker run, another cluster) samples as the stack would.
+    assert (
+        float(ENV_DEFAULTS["TRACES_SAMPLE_RATIO"] or "nan")
+        == GrpcServiceSettings(namespace="g").traces_sample_ratio
+    )
