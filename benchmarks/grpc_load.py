@@ -469,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup",
         type=float,
-        default=2.0,
-        help="unmeasured seconds of load before each measurement (a fresh server needs 1-1.5 s to settle)",
+        default=4.0,
+        help="unmeasured seconds of load before each measurement (a fresh server can take 3 s to settle)",
     )
     parser.add_argument(
         "--streams-per-connection",
