@@ -17,7 +17,7 @@ sched_setaffinity), so "RPS" means per server core. The client sends pre-seriali
 (identity serializers) to keep its own cost low, and reports the server's CPU use so you can see
 whether the server (not the client) was the bottleneck.
 
-    venv/bin/python benchmarks/grpc_load.py            # defaults: about 5 minutes in all
+    venv/bin/python benchmarks/grpc_load.py            # defaults: about 10 minutes in all
 
 Not a test: nothing here asserts; the figures go to benchmarks/README.md.
 """
