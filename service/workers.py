@@ -9,14 +9,14 @@ them (benchmarks/README.md, "Slow clients"). grpc.aio does not have that problem
 - ``core`` threads live for the life of the server: under load they are all the service uses, so
   it keeps the sync server's throughput (more runnable threads only contend for the GIL);
 - a watchdog looks every ``stall_seconds``; if work is queued and no thread has taken any for
-  ``stall_seconds`` while the process used under ``busy_cpu_fraction`` of a core, the pool is held (threads blocked
-  on bodies that do not come), and it starts one thread per queued item, up to ``maximum`` in all.
-  A pool that is merely busy also goes ``stall_seconds`` without a take now and then (a full
-  garbage collection holds the GIL for 10-20 ms under load), and growing it then only adds threads
-  that contend for the GIL: under sustained load they never go idle, so they stay (70-160 threads
-  after 4 s of benchmark load, 15% of the throughput). So a busy process grows only once no take
-  happened for ``held_seconds`` (handlers that compute for longer than that still let a health
-  check in);
+  ``stall_seconds`` while the process used under ``busy_cpu_fraction`` of a core, the pool is held
+  (threads blocked on bodies that do not come), and it starts one thread per queued item, up to
+  ``maximum`` in all. A pool that is merely busy also goes ``stall_seconds`` without a take now
+  and then (a full garbage collection holds the GIL for 10-20 ms under load), and growing it then
+  only adds threads that contend for the GIL: under sustained load they never go idle, so they
+  stay (69-160 threads after 3.5 s of benchmark load, 15% of the throughput). So a busy process
+  grows only once no take happened for ``held_seconds`` (handlers that compute for longer than
+  that still let a health check in);
 - a thread beyond ``core`` exits after ``idle_seconds`` without work.
 
 Memory stays bounded: at most ``maximum`` threads (grpc's ``maximum_concurrent_rpcs`` refuses RPCs
